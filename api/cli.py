@@ -1,0 +1,382 @@
+"""The `querschnitt` command line: a thin layer over the same functions the HTTP layer uses.
+
+Data goes to stdout, reports and progress to stderr. Exit codes: 0 success, 1 invalid input or
+validation errors (nothing written), 2 usage error, 3 store unavailable (locked, missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pyoxigraph import NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from rich.console import Console
+from rich.table import Table
+
+from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
+from api.settings import Settings
+from api.store import EmbeddedStore, StoreError, Visibility, open_store
+from loaders.report import LoadResult, Problem
+
+app = typer.Typer(
+    help="Querschnitt: the linked-data backbone for a municipality's departments, projects, data and SDGs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+EXIT_INVALID = 1
+EXIT_STORE = 3
+
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="Store directory (or `memory`); default QUERSCHNITT_STORE.")
+]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _open(store: str | None, *, read_only_fallback: bool = False) -> EmbeddedStore:
+    """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
+    location = store or _settings().store
+    try:
+        return open_store(location)
+    except StoreError as error:
+        if read_only_fallback and "in use" in str(error):
+            err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
+            try:
+                return open_store(location, read_only=True)
+            except StoreError as inner:
+                error = inner
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_STORE) from None
+
+
+def _report(result: LoadResult, *, label: str) -> None:
+    for problem in result.problems:
+        _print_problem(problem)
+    counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
+    if result.ok:
+        err.print(f"[green]{label}[/] {counts}")
+
+
+def _print_problem(problem: Problem) -> None:
+    colour = "red" if problem.severity.value == "error" else "yellow"
+    err.print(
+        f"[{colour}]{problem.severity.value}[/] {problem.location()}: {problem.message_de} / {problem.message_en}",
+        highlight=False,
+        markup=True,
+    )
+
+
+def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> int:
+    """Load the built-in SDG taxonomy into its public graph; returns its triple count."""
+    from loaders.resources import ONTOLOGY_DIR
+    from loaders.sdg import taxonomy_quads
+
+    source = ONTOLOGY_DIR / "sdg.ttl"
+    graph = settings.graph_iri("sdg")
+    info = store.replace_graph(
+        graph,
+        taxonomy_quads(NamedNode(graph)),
+        visibility=Visibility.PUBLIC,
+        source="querschnitt:ontology/sdg.ttl",
+        loader="sdg-taxonomy",
+        checksum=_sha256_file(source),
+    )
+    return info.triples
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+@app.command()
+def init(store: StoreOption = None) -> None:
+    """Create the store and load the built-in SDG taxonomy.
+
+    Example: querschnitt init --store ./data/store
+    """
+    settings = _settings()
+    target = _open(store)
+    triples = install_sdg_taxonomy(target, settings)
+    target.flush()
+    err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
+
+
+@app.command()
+def demo(
+    store: StoreOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical data.")] = 2030,
+    scale: Annotated[
+        int, typer.Option(min=1, help="Multiply the municipality (benchmarks: 20 ≈ 10^5, 200 ≈ 10^6 triples).")
+    ] = 1,
+    sheets: Annotated[
+        Path | None, typer.Option(help="Also write the demo as a workbook (.xlsx) or CSV folder.")
+    ] = None,
+) -> None:
+    """Generate the demo municipality "Musterstadt" and load it (with the SDG taxonomy).
+
+    Example: querschnitt demo --store ./data/store --scale 1
+    """
+    from loaders import demo as demo_data
+    from loaders import staff
+
+    settings = _settings()
+    rows = demo_data.generate_rows(seed=seed, scale=scale)
+    if sheets is not None:
+        staff.write_sheets(rows, sheets)
+        err.print(f"wrote the demo workbook to {sheets}")
+    target = _open(store)
+    install_sdg_taxonomy(target, settings)
+    checksum = "sha256:" + hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    result = staff.build(
+        staff.sheets_from_rows(rows, source=f"demo(seed={seed}, scale={scale})"),
+        base=settings.base_iri,
+        municipality=staff.Municipality(demo_data.MUSTERSTADT_NAME, demo_data.MUSTERSTADT_KEY),
+        graph=settings.graph_iri("demo"),
+        internal_graph=settings.graph_iri("demo-internal"),
+    )
+    _commit(
+        target, result, source=f"demo seed={seed} scale={scale}", loader="demo", checksum=checksum, label="demo loaded"
+    )
+
+
+def _commit(target: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str, label: str) -> None:
+    """Write every graph of a load result, or nothing when it has errors."""
+    if not result.ok:
+        _report(result, label=label)
+        err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
+        raise typer.Exit(EXIT_INVALID)
+    target.replace_graphs(
+        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, quads in result.graphs.items() for q in quads),
+        visibility={g: visibility_of(g) for g in result.graphs},
+        source=source,
+        loader=loader,
+        checksum=checksum,
+    )
+    target.flush()
+    _report(result, label=label)
+
+
+def visibility_of(graph: str) -> Visibility:
+    """Loaders put personal and non-public data in graphs whose IRI ends with `-internal`."""
+    return Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC
+
+
+RESULT_FORMATS = {
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+}
+GRAPH_FORMATS = {
+    "ttl": RdfFormat.TURTLE,
+    "nt": RdfFormat.N_TRIPLES,
+    "nq": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+    "jsonld": RdfFormat.JSON_LD,
+    "rdf": RdfFormat.RDF_XML,
+}
+
+
+@app.command()
+def query(
+    text: Annotated[str, typer.Argument(help="SPARQL text, a .rq/.sparql file, or the name of a query in queries/.")],
+    param: Annotated[
+        list[tuple[str, str]] | None,
+        typer.Option("-p", "--param", help="Parameter of a named query: -p NAME VALUE (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, csv, tsv, json, xml (SELECT/ASK); ttl, nt, nq, trig, jsonld, rdf (CONSTRUCT/DESCRIBE).",
+        ),
+    ] = "table",
+    store: StoreOption = None,
+) -> None:
+    """Run a SPARQL query as administrator (internal graphs included) and print the result.
+
+    Example: querschnitt query "SELECT ?goal ?label { ?goal a <http://metadata.un.org/sdg/ontology#Goal> ; skos:prefLabel ?label }"
+    Example: querschnitt query who-works-on -p sdg 11.2 --format csv
+    """
+    try:
+        sparql, substitutions = _resolve_query(text, param or [])
+    except (ParameterError, NamedQueryError) as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_INVALID) from None
+    target = _open(store, read_only_fallback=True)
+    try:
+        result = target.query(sparql, include_internal=True, substitutions=substitutions)
+    except SyntaxError as error:
+        err.print(f"[red]error:[/] invalid SPARQL: {error}")
+        raise typer.Exit(EXIT_INVALID) from None
+    _print_result(result, output_format)
+
+
+def _resolve_query(text: str, params: list[tuple[str, str]]) -> tuple[str, dict]:
+    values = dict(params)
+    registry = QueryRegistry()
+    if text in registry:
+        named = registry[text]
+        return named.sparql, named.bind(values)
+    path = Path(text)
+    if text.endswith((".rq", ".sparql")) and path.is_file():
+        text = path.read_text(encoding="utf-8")
+    if values:
+        raise ParameterError(next(iter(values)), "parameters are only for named queries")
+    return text, {}
+
+
+def _print_result(result, output_format: str) -> None:
+    out = sys.stdout.buffer
+    if isinstance(result, QueryBoolean):
+        if output_format in RESULT_FORMATS:
+            result.serialize(out, RESULT_FORMATS[output_format])
+        else:
+            print("true" if result else "false")
+        return
+    if isinstance(result, QuerySolutions):
+        if output_format == "table":
+            variables = [v.value for v in result.variables]
+            table = Table(*variables)
+            for row in result:
+                table.add_row(*("" if row[v] is None else _short(row[v]) for v in variables))
+            Console().print(table)
+        elif output_format in RESULT_FORMATS:
+            result.serialize(out, RESULT_FORMATS[output_format])
+        else:
+            err.print(
+                f"[red]error:[/] --format {output_format} is not for SELECT results; use table, csv, tsv, json, xml"
+            )
+            raise typer.Exit(2)
+        return
+    rdf_format = GRAPH_FORMATS.get("nt" if output_format == "table" else output_format)
+    if rdf_format is None:
+        err.print(
+            f"[red]error:[/] --format {output_format} is not for graph results; use ttl, nt, nq, trig, jsonld, rdf"
+        )
+        raise typer.Exit(2)
+    result.serialize(out, rdf_format)
+
+
+def _short(term) -> str:
+    return term.value if hasattr(term, "value") else str(term)
+
+
+@app.command()
+def graphs(store: StoreOption = None) -> None:
+    """List the source graphs with their metadata.
+
+    Example: querschnitt graphs --store ./data/store
+    """
+    target = _open(store, read_only_fallback=True)
+    table = Table("graph", "visibility", "triples", "loader", "modified", "source")
+    for info in target.graphs():
+        table.add_row(
+            info.iri,
+            info.visibility.value,
+            str(info.triples),
+            info.loader,
+            info.modified.isoformat(timespec="seconds"),
+            info.source,
+        )
+    Console().print(table)
+
+
+@app.command()
+def export(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="nq or trig.")] = "nq",
+    public_only: Annotated[bool, typer.Option("--public-only", help="Leave out internal graphs.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Dump the source graphs as N-Quads or TriG.
+
+    Example: querschnitt export --public-only -o public.nq
+    """
+    formats = {"nq": RdfFormat.N_QUADS, "trig": RdfFormat.TRIG}
+    if output_format not in formats:
+        err.print("[red]error:[/] --format must be nq or trig")
+        raise typer.Exit(2)
+    target = _open(store, read_only_fallback=True)
+    if output is None:
+        count = target.dump(sys.stdout.buffer, rdf_format=formats[output_format], include_internal=not public_only)
+    else:
+        with output.open("wb") as handle:
+            count = target.dump(handle, rdf_format=formats[output_format], include_internal=not public_only)
+    err.print(f"exported {count} quads")
+
+
+@app.command()
+def validate(store: StoreOption = None) -> None:
+    """Check the store's content against the SHACL shapes in ontology/; exit 1 on violations.
+
+    Example: querschnitt validate --store ./data/store
+    """
+    from loaders.shapes import validate as shacl_validate
+
+    target = _open(store, read_only_fallback=True)
+    quads = target.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", include_internal=True)
+    problems = shacl_validate(quads)
+    for problem in problems:
+        _print_problem(problem)
+    errors = [p for p in problems if p.severity.value == "error"]
+    if errors:
+        err.print(f"[red]{len(errors)} violation(s)[/]")
+        raise typer.Exit(EXIT_INVALID)
+    err.print("[green]valid[/]: the data conforms to the shapes")
+
+
+@app.command()
+def backup(
+    target_dir: Annotated[Path, typer.Argument(help="New directory for the copy.")],
+    store: StoreOption = None,
+) -> None:
+    """Write a consistent copy of the on-disk store (open it with --store TARGET_DIR).
+
+    Example: querschnitt backup ./backups/2026-11-26
+    """
+    target = _open(store)
+    try:
+        target.backup(target_dir)
+    except StoreError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_STORE) from None
+    err.print(f"[green]backup written[/] to {target_dir}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    store: StoreOption = None,
+) -> None:
+    """Serve the SPARQL endpoint, the API and the staff pages.
+
+    Example: querschnitt serve --port 8000
+    """
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    if store:
+        settings = settings.model_copy(update={"store": store})
+    target = _open(settings.store)
+    uvicorn.run(create_app(settings, store=target), host=host, port=port)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,371 @@
+"""The store interface (ARCHITECTURE §5) and its embedded Oxigraph implementation.
+
+Every source lives in its own named graph; `urn:querschnitt:meta` describes each one (origin, time,
+loader, counts, checksum, visibility). Queries never run over "all graphs": the caller's dataset is
+always passed explicitly, so an anonymous caller cannot reach internal graphs through `GRAPH ?g`,
+`FROM`, `FROM NAMED` or the protocol's dataset parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Protocol
+
+from pyoxigraph import (
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+    serialize,
+)
+
+from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
+
+META_GRAPH = NamedNode("urn:querschnitt:meta")
+STAGING_PREFIX = "urn:querschnitt:staging:"
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class StoreError(Exception):
+    """A store problem a user can act on; the message says what to do."""
+
+
+class StoreLocked(StoreError):
+    """The on-disk store is held by another process (usually `querschnitt serve`)."""
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """What the metadata graph records about one source graph."""
+
+    iri: str
+    visibility: Visibility
+    source: str
+    loader: str
+    modified: datetime
+    triples: int
+    checksum: str
+
+
+class QuerySource(Protocol):
+    """What the HTTP layer and the CLI need from a store; the remote store implements it too."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        include_internal: bool = False,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        substitutions: dict[str, NamedNode | Literal] | None = None,
+    ) -> QueryResult: ...
+
+    def graphs(self, *, include_internal: bool = True) -> list[GraphInfo]: ...
+
+
+class EmbeddedStore:
+    """pyoxigraph `Store` on disk (or in memory when `path` is None) behind the store interface."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        self._oxigraph = _open_oxigraph(self.path, read_only=read_only)
+        self._write_lock = threading.Lock()
+        self._visible: dict[bool, list[NamedNode]] = {}
+        if not read_only:
+            self._drop_leftover_staging_graphs()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        include_internal: bool = False,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        substitutions: dict[str, NamedNode | Literal] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query over the graphs the caller may see (the union by default).
+
+        `default_graphs`/`named_graphs` narrow the dataset (SPARQL Protocol §2.1.4); graphs the
+        caller may not see are treated as empty, so their existence is not revealed.
+        """
+        visible = self.visible_graphs(include_internal=include_internal)
+        return self._oxigraph.query(
+            sparql,
+            default_graph=_restrict(default_graphs, visible),
+            named_graphs=[g for g in _restrict(named_graphs, visible) if isinstance(g, NamedNode)],
+            substitutions={Variable(k): v for k, v in (substitutions or {}).items()} or None,
+        )
+
+    def visible_graphs(self, *, include_internal: bool) -> list[NamedNode | DefaultGraph]:
+        """Source graphs the caller may see: registered public ones, or every source graph for staff."""
+        cached = self._visible.get(include_internal)
+        if cached is not None:
+            return cached
+        if include_internal:
+            # Staff also see graphs written by raw updates, which have no metadata entry.
+            graphs = [DefaultGraph()] + sorted(
+                (g for g in self._oxigraph.named_graphs() if _is_source_graph(g)), key=lambda g: g.value
+            )
+        else:
+            graphs = [NamedNode(g.iri) for g in self.graphs(include_internal=False)]
+        self._visible[include_internal] = graphs
+        return graphs
+
+    def graphs(self, *, include_internal: bool = True) -> list[GraphInfo]:
+        """The registered source graphs with their metadata, sorted by IRI."""
+        rows = self._oxigraph.query(
+            """SELECT ?g ?visibility ?source ?loader ?modified ?triples ?checksum {
+                 GRAPH ?meta { ?g a sd:NamedGraph ; qs:visibility ?visibility ; dct:source ?source ;
+                     qs:loader ?loader ; dct:modified ?modified ; void:triples ?triples ;
+                     qs:checksum ?checksum }
+               } ORDER BY ?g""",
+            prefixes={"sd": SD, "qs": QS, "dct": DCT, "void": VOID},
+            default_graph=[],
+            named_graphs=[META_GRAPH],
+        )
+        infos = [
+            GraphInfo(
+                iri=row["g"].value,
+                visibility=Visibility.PUBLIC if row["visibility"] == QS.public else Visibility.INTERNAL,
+                source=row["source"].value,
+                loader=row["loader"].value,
+                modified=datetime.fromisoformat(row["modified"].value),
+                triples=int(row["triples"].value),
+                checksum=row["checksum"].value,
+            )
+            for row in rows
+        ]
+        return [g for g in infos if include_internal or g.visibility is Visibility.PUBLIC]
+
+    def dump(
+        self,
+        output: IO[bytes],
+        *,
+        rdf_format: RdfFormat = RdfFormat.N_QUADS,
+        include_internal: bool = True,
+        include_meta: bool = False,
+    ) -> int:
+        """Write the visible source graphs (and optionally the metadata graph) as quads; returns the count."""
+        graphs = [g for g in self.visible_graphs(include_internal=include_internal) if isinstance(g, NamedNode)]
+        if include_meta:
+            graphs.append(META_GRAPH)
+        counter = _Counter()
+        quads = (q for g in graphs for q in counter.count(self._oxigraph.quads_for_pattern(None, None, None, g)))
+        serialize(quads, output, rdf_format)
+        return counter.n
+
+    def __len__(self) -> int:
+        return len(self._oxigraph)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def replace_graphs(
+        self,
+        quads: Iterable[Quad],
+        *,
+        visibility: dict[str, Visibility] | Visibility,
+        source: str,
+        loader: str,
+        checksum: str,
+    ) -> list[GraphInfo]:
+        """Atomically replace graphs with `quads` and record their metadata; returns one entry per graph.
+
+        Each quad goes to the graph it names; a quad in the default graph is refused. `visibility` names
+        the graphs to replace (each is emptied even if no quad names it), or gives one visibility for
+        every graph the quads name. The new content is streamed into staging graphs that no query can
+        see; one SPARQL update then moves all of them into place together with the metadata, so readers
+        see the old graphs or the new ones, never a mix, and a failure at any point leaves the old graphs
+        as they were.
+        """
+        self._require_writable()
+        fixed = isinstance(visibility, dict)
+        visibilities = dict(visibility) if fixed else {}
+        staging: dict[str, NamedNode] = {}
+        counts: dict[str, int] = {}
+
+        def stage(graph: str) -> NamedNode:
+            staging[graph] = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
+            counts[graph] = 0
+            return staging[graph]
+
+        def staged(stream: Iterable[Quad]) -> Iterator[Quad]:
+            for q in stream:
+                graph = q.graph_name.value if isinstance(q.graph_name, NamedNode) else None
+                target = staging.get(graph)
+                if target is None:
+                    if graph is None or fixed or graph == META_GRAPH.value or graph.startswith(STAGING_PREFIX):
+                        raise StoreError(
+                            f"{source}: a quad names graph {graph or 'DEFAULT'}, which this load may not write"
+                        )
+                    visibilities[graph] = visibility
+                    target = stage(graph)
+                counts[graph] += 1
+                yield Quad(q.subject, q.predicate, q.object, target)
+
+        with self._write_lock:
+            try:
+                for graph in visibilities:
+                    # An empty staging graph must still exist, so that MOVE empties the target.
+                    self._oxigraph.add_graph(stage(graph))
+                # Graphs first seen in the stream are staged without add_graph: the store must not be
+                # written to while bulk_extend is consuming the stream (it deadlocks).
+                self._oxigraph.bulk_extend(staged(quads))
+                now = datetime.now(UTC)
+                infos = [
+                    GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
+                ]
+                self._oxigraph.update(
+                    " ;\n".join(
+                        f"MOVE SILENT GRAPH {staging[info.iri]} TO GRAPH {NamedNode(info.iri)} ;\n" + _meta_update(info)
+                        for info in infos
+                    )
+                )
+            finally:
+                for graph in staging.values():
+                    if self._oxigraph.contains_named_graph(graph):
+                        self._oxigraph.remove_graph(graph)
+                self._visible.clear()
+        return infos
+
+    def replace_graph(
+        self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
+    ) -> GraphInfo:
+        """Atomically replace one graph with `quads` (their own graph names are ignored)."""
+        target = NamedNode(graph)
+        (info,) = self.replace_graphs(
+            (Quad(q.subject, q.predicate, q.object, target) for q in quads),
+            visibility={graph: visibility},
+            source=source,
+            loader=loader,
+            checksum=checksum,
+        )
+        return info
+
+    def drop_graph(self, graph: str) -> bool:
+        """Remove a source graph and its metadata; False if there was no such graph."""
+        self._require_writable()
+        target = NamedNode(graph)
+        with self._write_lock:
+            known = any(g.iri == graph for g in self.graphs())
+            self._oxigraph.update(
+                f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+            )
+            self._visible.clear()
+        return known
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update as administrator (one transaction)."""
+        self._require_writable()
+        with self._write_lock:
+            try:
+                self._oxigraph.update(sparql)
+            finally:
+                self._visible.clear()
+
+    def backup(self, target: Path) -> None:
+        """Write a consistent copy of the on-disk store to the new directory `target`."""
+        if self.path is None:
+            raise StoreError("An in-memory store has no backup; use `querschnitt export` to dump it.")
+        if target.exists():
+            raise StoreError(f"Backup target {target} exists already; name a new directory.")
+        self._oxigraph.backup(str(target))
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self._oxigraph.flush()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"The store {self.path} is open read-only; writes need the server to be stopped.")
+
+    def _drop_leftover_staging_graphs(self) -> None:
+        # A process killed in the middle of a load leaves its staging graph behind.
+        for graph in list(self._oxigraph.named_graphs()):
+            if isinstance(graph, NamedNode) and graph.value.startswith(STAGING_PREFIX):
+                self._oxigraph.remove_graph(graph)
+
+
+def open_store(location: str, *, read_only: bool = False) -> EmbeddedStore:
+    """Open the store a setting or `--store` names: a directory, or `memory`."""
+    if location == "memory":
+        return EmbeddedStore(None)
+    return EmbeddedStore(location, read_only=read_only)
+
+
+def _open_oxigraph(path: Path | None, *, read_only: bool) -> Store:
+    if path is None:
+        return Store()
+    if read_only:
+        if not (path / "CURRENT").exists():
+            raise StoreError(f"There is no store at {path}; create one with `querschnitt init --store {path}`.")
+        return Store.read_only(str(path))
+    try:
+        return Store(str(path))
+    except OSError as error:
+        if "LOCK" in str(error) or "lock" in str(error):
+            raise StoreLocked(
+                f"The store {path} is in use by another process (probably `querschnitt serve`). "
+                "Stop that process, or send the data to the running server: "
+                "`querschnitt load FILE --server URL --token TOKEN`."
+            ) from None
+        raise StoreError(f"Cannot open the store {path}: {error}") from None
+
+
+def _is_source_graph(graph: NamedNode | object) -> bool:
+    return isinstance(graph, NamedNode) and graph != META_GRAPH and not graph.value.startswith(STAGING_PREFIX)
+
+
+def _restrict(requested: list[str] | None, visible: list) -> list:
+    if requested is None:
+        return visible
+    allowed = {g.value for g in visible if isinstance(g, NamedNode)}
+    return [NamedNode(g) for g in requested if g in allowed]
+
+
+def _meta_update(info: GraphInfo) -> str:
+    g = NamedNode(info.iri)
+    triples = [
+        (RDF.type, SD.NamedGraph),
+        (QS.visibility, QS.public if info.visibility is Visibility.PUBLIC else QS.internal),
+        (DCT.source, Literal(info.source)),
+        (QS.loader, Literal(info.loader)),
+        (DCT.modified, Literal(info.modified.isoformat(), datatype=XSD.dateTime)),
+        (VOID.triples, Literal(str(info.triples), datatype=XSD.integer)),
+        (QS.checksum, Literal(info.checksum)),
+    ]
+    # Terms are written by pyoxigraph's own serialisation (str(term)), so values cannot break out.
+    body = " ".join(f"{g} {p} {o} ." for p, o in triples)
+    return f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {g} ?p ?o }} }} ;\nINSERT DATA {{ GRAPH {META_GRAPH} {{ {body} }} }}"
+
+
+class _Counter:
+    """Counts items passing through a stream without holding them."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, items: Iterable) -> Iterator:
+        for item in items:
+            self.n += 1
+            yield item
