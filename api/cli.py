@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from rich.table import Table
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
 from api.store import EmbeddedStore, StoreError, Visibility, open_store
+from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
 app = typer.Typer(
@@ -27,7 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+# soft_wrap: a message stays one line however narrow the terminal (scripts grep it).
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_INVALID = 1
 EXIT_STORE = 3
@@ -87,17 +90,9 @@ def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> int:
         visibility=Visibility.PUBLIC,
         source="querschnitt:ontology/sdg.ttl",
         loader="sdg-taxonomy",
-        checksum=_sha256_file(source),
+        checksum=sha256_of(source),
     )
     return info.triples
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
 
 
 @app.command()
@@ -173,6 +168,210 @@ def visibility_of(graph: str) -> Visibility:
     return Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC
 
 
+def _validate_shapes(result: LoadResult) -> None:
+    """SHACL check of a load's output (with the SDG taxonomy as context) before anything is written."""
+    from loaders.sdg import taxonomy_quads
+    from loaders.shapes import validate as shacl_validate
+
+    quads = [q for graph in result.graphs.values() for q in graph]
+    result.problems.extend(shacl_validate(quads, extra=taxonomy_quads(NamedNode("urn:querschnitt:context"))))
+
+
+@app.command()
+def load(
+    sources: Annotated[
+        list[str], typer.Argument(help="Workbook (.xlsx), CSV files or their folder; RDF files; or a DCAT catalog URL.")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Source name: the graph becomes {base}graph/NAME (default: file or folder name).")
+    ] = None,
+    internal: Annotated[bool, typer.Option("--internal", help="Mark RDF/DCAT graphs internal (staff only).")] = False,
+    dcat: Annotated[
+        bool, typer.Option("--dcat", help="Treat the source as a DCAT catalog (implied for URLs).")
+    ] = False,
+    skip_validation: Annotated[
+        bool, typer.Option("--skip-validation", help="Skip the SHACL check of spreadsheet loads (large bulk loads).")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Load a source into its own named graph, replacing the previous version atomically.
+
+    Spreadsheets write two graphs, NAME (public) and NAME-internal (people, contacts, non-public datasets).
+    Any error: nothing is written and the exit code is 1.
+
+    Example: querschnitt load kleinstadt.xlsx
+    Example: querschnitt load kleinstadt/ --name kleinstadt
+    Example: querschnitt load extra.ttl --internal
+    Example: querschnitt load https://ckan.example.org/catalog.ttl --name ckan
+    """
+    settings = _settings()
+    paths = [Path(s) for s in sources]
+    is_url = any(s.startswith(("http://", "https://")) for s in sources)
+    if is_url or dcat:
+        _load_dcat(sources, name=name, internal=internal, store=store, settings=settings)
+    elif all(_is_sheet_source(p) for p in paths):
+        _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings)
+    elif all(is_rdf_file(p) for p in paths):
+        _load_rdf(paths, name=name, internal=internal, store=store, settings=settings)
+    else:
+        err.print("[red]error:[/] give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
+        raise typer.Exit(2)
+
+
+def _is_sheet_source(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in (".xlsx", ".csv", ".xlsm")
+
+
+def _load_sheets(
+    paths: list[Path], *, name: str | None, skip_validation: bool, store: str | None, settings: Settings
+) -> None:
+    from loaders import staff
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/] {missing[0]}: no such file or folder")
+        raise typer.Exit(EXIT_INVALID)
+    name = name or _source_name(paths[0])
+    result = staff.load(
+        paths,
+        base=settings.base_iri,
+        municipality=staff.Municipality(settings.municipality_name, settings.municipality_key),
+        graph=settings.graph_iri(name),
+        internal_graph=settings.graph_iri(f"{name}-internal"),
+    )
+    if result.ok and not skip_validation:
+        _validate_shapes(result)
+    target = _open(store)
+    checksum = _checksum_files(paths)
+    _commit(
+        target,
+        result,
+        source=", ".join(str(p) for p in paths),
+        loader="staff-sheets",
+        checksum=checksum,
+        label="loaded",
+    )
+
+
+def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        err.print(f"[red]error:[/] {missing[0]}: no such file")
+        raise typer.Exit(EXIT_INVALID)
+    graph = settings.graph_iri(name or _source_name(paths[0]))
+    visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
+    target = _open(store)
+    quads = (q for path in paths for q in read_rdf(path, graph=graph))
+    try:
+        infos = target.replace_graphs(
+            quads,
+            visibility={graph: visibility} if len(paths) == 1 and not _has_quads(paths) else visibility,
+            source=", ".join(str(p) for p in paths),
+            loader="rdf-file",
+            checksum=_checksum_files(paths),
+        )
+    except (RdfSyntaxError, StoreError) as error:
+        err.print(f"[red]error:[/] {error}")
+        err.print("[red]nothing written[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    target.flush()
+    for info in infos:
+        err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})")
+
+
+def _has_quads(paths: list[Path]) -> bool:
+    return any(rdf_format_of(p).supports_datasets for p in paths)
+
+
+def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+    from urllib.parse import urlsplit
+
+    from loaders.dcat import harvest
+
+    if len(sources) != 1:
+        err.print("[red]error:[/] harvest one catalog at a time")
+        raise typer.Exit(2)
+    source = sources[0]
+    name = name or (urlsplit(source).hostname or Path(source).stem).replace(".", "-")
+    target = _open(store)
+    departments = {
+        row["d"].value: row["name"].value
+        for row in target.query(
+            "PREFIX org: <http://www.w3.org/ns/org#> PREFIX foaf: <http://xmlns.com/foaf/0.1/> "
+            "SELECT ?d ?name { ?d a org:OrganizationalUnit ; foaf:name ?name }",
+            include_internal=True,
+        )
+    }
+    graph = settings.graph_iri(name)
+    result = harvest(source, graph=graph, departments=departments)
+    checksum = (
+        "sha256:"
+        + hashlib.sha256(b"".join(str(q).encode() for quads in result.graphs.values() for q in quads)).hexdigest()
+    )
+    if internal:
+        result.graphs = {f"{graph}-internal": result.graphs.pop(graph, [])}
+    _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested")
+
+
+def _source_name(path: Path) -> str:
+    stem = path.name.split(".")[0] if path.is_file() else path.resolve().name
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-").lower() or "source"
+
+
+def _checksum_files(paths: list[Path]) -> str:
+    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(sha256_of(f).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+@app.command("sdg-texts")
+def sdg_texts(
+    kos: Annotated[
+        Path | None, typer.Option(help="UN SDG KOS Turtle file (sdg-kos-goals-targets-indicators.ttl).")
+    ] = None,
+    translations: Annotated[
+        Path | None, typer.Option(help="Open SDG translations folder holding de/ and en/ global_*.yml.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Add the official SDG texts (definitions in German and English) to their own public graph.
+
+    Example: querschnitt sdg-texts --kos ../shared/data/sdg/un-sdg-kos/sdg-kos-goals-targets-indicators.ttl --translations ../shared/data/sdg/open-sdg-translations
+    """
+    from loaders.sdg import load_official_texts
+
+    if kos is None and translations is None:
+        err.print("[red]error:[/] give --kos, --translations or both")
+        raise typer.Exit(2)
+    settings = _settings()
+    graph = settings.graph_iri("sdg-texts")
+    result = load_official_texts(kos, translations, graph=NamedNode(graph))
+    target = _open(store)
+    paths = [p for p in (kos, translations) if p is not None]
+    _commit(
+        target,
+        result,
+        source=", ".join(str(p) for p in paths),
+        loader="sdg-texts",
+        checksum=_checksum_files(paths),
+        label="loaded",
+    )
+
+
+@app.command()
+def template(path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")]) -> None:
+    """Write an empty, documented staff workbook with German headers, help sheet and drop-downs.
+
+    Example: querschnitt template vorlage.xlsx
+    """
+    from loaders.staff import write_template
+
+    write_template(path)
+    err.print(f"[green]wrote[/] {path}")
+
+
 RESULT_FORMATS = {
     "csv": QueryResultsFormat.CSV,
     "tsv": QueryResultsFormat.TSV,
@@ -189,13 +388,10 @@ GRAPH_FORMATS = {
 }
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def query(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="SPARQL text, a .rq/.sparql file, or the name of a query in queries/.")],
-    param: Annotated[
-        list[tuple[str, str]] | None,
-        typer.Option("-p", "--param", help="Parameter of a named query: -p NAME VALUE (repeatable)."),
-    ] = None,
     output_format: Annotated[
         str,
         typer.Option(
@@ -208,11 +404,13 @@ def query(
 ) -> None:
     """Run a SPARQL query as administrator (internal graphs included) and print the result.
 
+    Parameters of a named query: -p NAME VALUE (repeatable).
+
     Example: querschnitt query "SELECT ?goal ?label { ?goal a <http://metadata.un.org/sdg/ontology#Goal> ; skos:prefLabel ?label }"
     Example: querschnitt query who-works-on -p sdg 11.2 --format csv
     """
     try:
-        sparql, substitutions = _resolve_query(text, param or [])
+        sparql, substitutions = _resolve_query(text, _param_pairs(ctx.args))
     except (ParameterError, NamedQueryError) as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_INVALID) from None
@@ -223,6 +421,18 @@ def query(
         err.print(f"[red]error:[/] invalid SPARQL: {error}")
         raise typer.Exit(EXIT_INVALID) from None
     _print_result(result, output_format)
+
+
+def _param_pairs(args: list[str]) -> list[tuple[str, str]]:
+    # click has no repeatable two-value option through typer, so `-p NAME VALUE` is read from the extra args.
+    pairs = []
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in ("-p", "--param") or len(rest) < 2:
+            raise ParameterError(flag, "write parameters as -p NAME VALUE")
+        pairs.append((rest.pop(0), rest.pop(0)))
+    return pairs
 
 
 def _resolve_query(text: str, params: list[tuple[str, str]]) -> tuple[str, dict]:

@@ -1122,8 +1122,8 @@ def _dataset_rows(rng: random.Random, copy: int) -> list[dict[str, str]]:
                 "department": scaled_id(dept_id, copy),
                 "sdg": _format_sdg(rng, codes),
                 "theme": theme,
-                # Internal data carries no open licence.
-                "license": rng.choices(LICENSES, LICENSE_WEIGHTS)[0] if is_public else "",
+                # Internal data carries a licence too: it is what would apply once the data is opened.
+                "license": rng.choices(LICENSES, LICENSE_WEIGHTS)[0],
                 "format": fmt,
                 "access_url": access_url,
                 "download_url": download_url,

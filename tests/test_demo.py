@@ -230,9 +230,7 @@ def test_categorical_dataset_fields_use_the_controlled_vocabularies() -> None:
         assert dataset["format"] in {"CSV", "JSON", "XLSX", "GEOJSON", "PDF", "SHP", "WMS_SRVC"}
         assert dataset["frequency"] in {"ANNUAL", "MONTHLY", "QUARTERLY", "DAILY", "IRREG", "CONT"}
         assert dataset["public"] in {"yes", "no"}
-        assert dataset["license"] in {"dl-by-de/2.0", "dl-zero-de/2.0", "cc-by/4.0", "cc-zero", ""}
-        # An open licence exactly when the dataset is public.
-        assert bool(dataset["license"]) == (dataset["public"] == "yes")
+        assert dataset["license"] in {"dl-by-de/2.0", "dl-zero-de/2.0", "cc-by/4.0", "cc-zero"}
 
 
 def test_project_status_is_planned_running_or_completed_and_fits_the_dates() -> None:

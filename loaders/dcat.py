@@ -1,0 +1,496 @@
+"""The DCAT catalog harvester: a DCAT / DCAT-AP.de catalog from a file or an HTTP(S) URL → one named graph.
+
+`harvest` reads a catalog (CKAN `/catalog.ttl` style; Turtle, RDF/XML, JSON-LD, N-Triples …), follows its
+Hydra paging (`hydra:next`, and `hydra:nextPage` of old CKAN `hydra:PagedCollection` pages) on the same
+origin only, and puts every triple into `graph`, keeping the datasets' own IRIs. The Hydra paging triples
+are dropped: they describe the pages, not the data. Blank nodes are renamed per page, deterministically
+(`{graph hash}p{page}n{k}`), so two pages' `_:b0` never merge and an unchanged catalog harvests to
+identical quads.
+
+Where a dataset's `dct:creator` or `dct:publisher` agent is named like a known department (`departments`:
+IRI → name, case/whitespace-insensitive, ignoring a prefix such as "Stadt Musterstadt – "), the agent gets
+`owl:sameAs <department>` and the dataset `dct:creator <department>`, which is what the gap analysis reads.
+
+Network access goes only to `source` and its next pages; redirects are followed by hand on the same origin
+(plus an http → https upgrade of the same host). Every problem is a `Problem` naming the file or URL and,
+for syntax errors, line and column; any error makes `result.ok` False.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
+
+from loaders.report import LoadResult
+from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
+
+__all__ = ["ACCEPT", "HYDRA", "MAX_PAGE_BYTES", "harvest"]
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+NEXT_LINKS = frozenset({HYDRA + "next", HYDRA + "nextPage"})
+ACCEPT = (
+    "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, application/ld+json;q=0.7, "
+    "application/n-quads;q=0.6, application/trig;q=0.6, text/plain;q=0.2, */*;q=0.1"
+)
+USER_AGENT = "querschnitt-dcat-harvester"
+MAX_PAGE_BYTES = 256 * 1024 * 1024
+MAX_REDIRECTS = 5
+
+_RDF_TYPE = RDF.type.value
+_DATASET = DCAT.Dataset
+_DISTRIBUTION = DCAT.Distribution
+_HAS_DISTRIBUTION = DCAT.distribution.value
+_AGENT_LINKS = frozenset({DCT.creator.value, DCT.publisher.value})
+_CREATOR = DCT.creator.value
+_NAMES = frozenset({FOAF.name.value, VCARD.fn.value, SKOS.prefLabel.value})
+# Media types that say little about the RDF syntax: the URL's suffix decides, else Turtle (⊇ N-Triples).
+_GENERIC_TYPES = frozenset(
+    {"", "text/plain", "application/octet-stream", "binary/octet-stream", "application/xml", "text/xml",
+     "application/json", "application/x-download", "application/force-download"}
+)  # fmt: skip
+_EXTRA_SUFFIXES = {"owl": RdfFormat.RDF_XML, "jsonld": RdfFormat.JSON_LD}
+# "Stadt Musterstadt – Tiefbauamt", "Stadt Musterstadt: Tiefbauamt", "Stadt Musterstadt | Tiefbauamt" …
+_PREFIX_SEPARATOR = re.compile(r"\s+[-–—]\s+|\s*[–—]\s*|\s*[:|]\s+|\s+/\s+|,\s+")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def harvest(
+    source: str | os.PathLike[str],
+    *,
+    graph: str,
+    departments: dict[str, str] | None = None,
+    max_pages: int = 1000,
+    timeout: float = 30.0,
+    client: httpx.Client | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadResult:
+    """Harvest the DCAT catalog at `source` (file path or http(s) URL) into the named graph `graph`.
+
+    `departments` maps known department IRIs to their names (matching agents get linked); `max_pages`
+    bounds Hydra paging; `timeout` applies to each HTTP request; `client` is used as given and not
+    closed (default: a fresh `httpx.Client`); `progress(pages, triples)` is called after every page.
+    Counts: pages, datasets, distributions, triples, mapped_departments (distinct departments linked).
+    """
+    if max_pages < 1:
+        raise ValueError("max_pages must be at least 1")
+    harvest_ = _Harvest(NamedNode(graph), progress)
+    text = os.fspath(source)
+    scheme = urlsplit(text).scheme.lower() if _SCHEME.match(text) else ""
+    if scheme in ("http", "https"):
+        if client is None:
+            with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as own:
+                harvest_.walk(text, own, max_pages=max_pages, timeout=timeout)
+        else:
+            harvest_.walk(text, client, max_pages=max_pages, timeout=timeout)
+    elif scheme:
+        harvest_.result.error(
+            f"Nicht unterstütztes URL-Schema „{scheme}“: nur http(s)-URLs oder Dateipfade",
+            f"unsupported URL scheme '{scheme}': give an http(s) URL or a file path",
+            file=_display(text),
+        )
+    else:
+        harvest_.read_file(Path(text))
+    return harvest_.finish(departments or {}, source=_display(text))
+
+
+@dataclass
+class _Harvest:
+    graph: NamedNode
+    progress: Callable[[int, int], None] | None
+    result: LoadResult = field(default_factory=LoadResult)
+    quads: dict[Quad, None] = field(default_factory=dict)
+    datasets: dict[NamedNode | BlankNode, None] = field(default_factory=dict)
+    distributions: set[NamedNode | BlankNode] = field(default_factory=set)
+    agent_links: list[tuple[NamedNode | BlankNode, str, object]] = field(default_factory=list)
+    names: defaultdict[object, list[str]] = field(default_factory=lambda: defaultdict(list))
+    pages: int = 0
+
+    def __post_init__(self) -> None:
+        self.salt = hashlib.sha256(self.graph.value.encode()).hexdigest()[:10]
+
+    # --- sources ---------------------------------------------------------------------------------
+
+    def read_file(self, path: Path) -> None:
+        where = str(path)
+        if not path.is_file():
+            self.result.error(
+                "Datei nicht gefunden" if not path.exists() else "Keine Datei",
+                "no such file" if not path.exists() else "not a file",
+                file=where,
+            )
+            return
+        suffix = path.suffix.lstrip(".").lower()
+        fmt = _EXTRA_SUFFIXES.get(suffix) or (RdfFormat.from_extension(suffix) if suffix else None)
+        if fmt is None:
+            self.result.error(
+                f"Unbekanntes RDF-Format der Dateiendung „{path.suffix}“",
+                f"unknown RDF format for file suffix '{path.suffix}'",
+                file=where,
+            )
+            return
+        try:
+            nexts = self.read_page(parse(path=path, format=fmt, base_iri=path.resolve().as_uri()), where)
+        except OSError as error:
+            self.result.error(
+                f"Datei nicht lesbar: {error.strerror or error}",
+                f"cannot read file: {error.strerror or error}",
+                file=where,
+            )
+            return
+        if nexts:
+            self.result.warn(
+                "Der Katalog verweist auf eine Folgeseite; bei einer Datei wird ihr nicht gefolgt (URL angeben)",
+                "the catalog links to a next page; a file's paging links are not followed (give the URL instead)",
+                file=where,
+            )
+
+    def walk(self, start: str, client: httpx.Client, *, max_pages: int, timeout: float) -> None:
+        """Fetch `start` and its Hydra next pages; stop with an error on a loop, too many pages or a foreign host."""
+        origin = _origin(start)
+        visited: set[str] = set()
+        url: str | None = start
+        while url is not None:
+            if self.pages >= max_pages:
+                self.result.error(
+                    f"Mehr als {max_pages} Seiten: Abbruch vor {_display(url)}",
+                    f"more than {max_pages} pages: stopped before {_display(url)}",
+                    file=_display(url),
+                )
+                return
+            visited.add(_key(url))
+            fetched = self.fetch(url, client, origin=origin, timeout=timeout)
+            if fetched is None:
+                return
+            final, body, fmt = fetched
+            visited.add(_key(final))
+            nexts = self.read_page(parse(body, format=fmt, base_iri=final), _display(final))
+            if nexts is None:
+                return
+            url = self.next_url(final, nexts, origin=origin, visited=visited)
+
+    def fetch(
+        self, url: str, client: httpx.Client, *, origin: tuple[str, str, int], timeout: float
+    ) -> tuple[str, bytes, RdfFormat] | None:
+        """GET one page (following same-origin redirects by hand): final URL, body and RDF format, or None."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            where = _display(current)
+            try:
+                with client.stream(
+                    "GET",
+                    current,
+                    headers={"Accept": ACCEPT, "User-Agent": USER_AGENT},
+                    follow_redirects=False,
+                    timeout=timeout,
+                ) as response:
+                    if response.is_redirect:
+                        target = urljoin(current, response.headers.get("location", ""))
+                        if not _same_origin(origin, target):
+                            self.result.error(
+                                f"Weiterleitung auf einen anderen Host abgelehnt: {_display(target)}",
+                                f"redirect to another host refused: {_display(target)}",
+                                file=where,
+                            )
+                            return None
+                        current = target
+                        continue
+                    if not response.is_success:
+                        self.result.error(
+                            f"HTTP-Status {response.status_code} {response.reason_phrase} beim Abruf von {where}",
+                            f"HTTP status {response.status_code} {response.reason_phrase} fetching {where}",
+                            file=where,
+                        )
+                        return None
+                    content_type = response.headers.get("content-type", "")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > MAX_PAGE_BYTES:
+                            self.result.error(
+                                f"Seite größer als {MAX_PAGE_BYTES // 2**20} MiB",
+                                f"page larger than {MAX_PAGE_BYTES // 2**20} MiB",
+                                file=where,
+                            )
+                            return None
+            except httpx.TimeoutException:
+                self.result.error(
+                    f"Zeitüberschreitung beim Abruf von {where}", f"timed out fetching {where}", file=where
+                )
+                return None
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
+                self.result.error(
+                    f"Abruf von {where} fehlgeschlagen: {error}", f"fetching {where} failed: {error}", file=where
+                )
+                return None
+            fmt = _format_for(content_type, current)
+            if fmt is None:
+                self.result.error(
+                    f"Kein RDF: Inhaltstyp „{content_type}“ von {where}",
+                    f"not RDF: content type '{content_type}' from {where}",
+                    file=where,
+                )
+                return None
+            return current, bytes(body), fmt
+        self.result.error(
+            f"Mehr als {MAX_REDIRECTS} Weiterleitungen ab {_display(url)}",
+            f"more than {MAX_REDIRECTS} redirects from {_display(url)}",
+            file=_display(url),
+        )
+        return None
+
+    def next_url(self, page: str, nexts: list[str], *, origin: tuple[str, str, int], visited: set[str]) -> str | None:
+        """The one next page of `page`, or None at the end or (with an error) when it must not be followed."""
+        where = _display(page)
+        targets = list(dict.fromkeys(urljoin(page, n.strip()).split("#", 1)[0] for n in nexts if n.strip()))
+        if not targets:
+            return None
+        if len(targets) > 1:
+            self.result.error(
+                f"Mehrdeutige Folgeseiten: {', '.join(_display(t) for t in targets)}",
+                f"ambiguous next pages: {', '.join(_display(t) for t in targets)}",
+                file=where,
+            )
+            return None
+        target = targets[0]
+        if urlsplit(target).scheme.lower() not in ("http", "https") or not _same_origin(origin, target):
+            self.result.error(
+                f"Folgeseite auf einem anderen Host abgelehnt: {_display(target)}",
+                f"next page on another host refused: {_display(target)}",
+                file=where,
+            )
+            return None
+        if _key(target) in visited:
+            self.result.error(
+                f"Seitenschleife: {where} verweist auf die schon geholte Seite {_display(target)}",
+                f"paging loop: {where} links to the already fetched page {_display(target)}",
+                file=where,
+            )
+            return None
+        return target
+
+    # --- one page ----------------------------------------------------------------------------------
+
+    def read_page(self, quads: Iterator[Quad], where: str) -> list[str] | None:
+        """Add one page's triples (renaming its blank nodes); its Hydra next links, or None on a syntax error."""
+        self.pages += 1
+        prefix = f"{self.salt}p{self.pages}n"
+        blanks: dict[str, BlankNode] = {}
+
+        def rename(node: BlankNode) -> BlankNode:
+            new = blanks.get(node.value)
+            if new is None:
+                new = blanks[node.value] = BlankNode(f"{prefix}{len(blanks)}")
+            return new
+
+        graph, out, datasets, names = self.graph, self.quads, self.datasets, self.names
+        nexts: list[str] = []
+        try:
+            for quad in quads:
+                s, p, o = quad.subject, quad.predicate, quad.object
+                pv = p.value
+                if pv.startswith(HYDRA):
+                    if pv in NEXT_LINKS and isinstance(o, NamedNode | Literal):
+                        nexts.append(o.value)
+                    continue
+                if type(s) is BlankNode:
+                    s = rename(s)
+                if type(o) is BlankNode:
+                    o = rename(o)
+                if pv == _RDF_TYPE:
+                    if type(o) is NamedNode:
+                        if o.value.startswith(HYDRA):
+                            continue
+                        if o == _DATASET:
+                            datasets[s] = None
+                        elif o == _DISTRIBUTION:
+                            self.distributions.add(s)
+                elif pv in _AGENT_LINKS:
+                    self.agent_links.append((s, pv, o))
+                elif pv in _NAMES:
+                    if type(o) is Literal:
+                        names[s].append(o.value)
+                elif pv == _HAS_DISTRIBUTION and type(o) is not Literal:
+                    self.distributions.add(o)
+                out[Quad(s, p, o, graph)] = None
+        except SyntaxError as error:
+            line = error.lineno
+            self.result.error(
+                f"Syntaxfehler: {error.msg}",
+                f"syntax error: {error.msg}",
+                file=where,
+                row=line,
+                column=str(error.offset) if line is not None and error.offset is not None else None,
+            )
+            return None
+        if self.progress is not None:
+            self.progress(self.pages, len(out))
+        return nexts
+
+    # --- departments, counts -----------------------------------------------------------------------
+
+    def finish(self, departments: dict[str, str], *, source: str) -> LoadResult:
+        result = self.result
+        mapped = self.map_departments(departments, source=source) if departments else set()
+        if not self.datasets and result.ok:
+            result.warn("Der Katalog enthält keinen dcat:Dataset", "the catalog contains no dcat:Dataset", file=source)
+        result.graphs = {self.graph.value: list(self.quads)}
+        result.counts = {
+            "pages": self.pages,
+            "datasets": len(self.datasets),
+            "distributions": len(self.distributions),
+            "triples": len(self.quads),
+            "mapped_departments": len(mapped),
+        }
+        return result
+
+    def map_departments(self, departments: dict[str, str], *, source: str) -> set[str]:
+        """Link datasets to the departments their creator/publisher agents name; warn per unmatched creator name."""
+        by_name: defaultdict[str, set[str]] = defaultdict(set)
+        for iri, name in departments.items():
+            by_name[_norm(name)].add(iri)
+        graph, out = self.graph, self.quads
+        mapped: set[str] = set()
+        matches: dict[object, str | None] = {}
+        unmatched: defaultdict[tuple[str, str], set[object]] = defaultdict(set)  # (de, en) name → datasets
+        ambiguous: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        for dataset, link, agent in self.agent_links:
+            if dataset not in self.datasets:
+                continue
+            if agent not in matches:
+                matches[agent] = self.match(agent, departments, by_name, ambiguous)
+            department = matches[agent]
+            if department is None:
+                if link == _CREATOR:
+                    unmatched[self.describe(agent)].add(dataset)
+                continue
+            mapped.add(department)
+            node = NamedNode(department)
+            if agent != node and type(agent) is not Literal:
+                out[Quad(agent, OWL.sameAs, node, graph)] = None  # type: ignore[arg-type]
+            out[Quad(dataset, DCT.creator, node, graph)] = None
+        for (de, en), iris in ambiguous.items():
+            listed = ", ".join(sorted(iris))
+            self.result.warn(
+                f"{de} passt zu mehreren Ämtern ({listed}); nicht zugeordnet",
+                f"{en} matches several departments ({listed}); not mapped",
+                file=source,
+            )
+        for (de, en), datasets in unmatched.items():
+            if (de, en) in ambiguous:
+                continue
+            n = len(datasets)
+            self.result.warn(
+                f"Urheber {de} ({n} {'Datensatz' if n == 1 else 'Datensätze'}) passt zu keinem bekannten Amt",
+                f"creator {en} ({n} dataset{'' if n == 1 else 's'}) matches no known department",
+                file=source,
+            )
+        return mapped
+
+    def match(
+        self,
+        agent: object,
+        departments: dict[str, str],
+        by_name: dict[str, set[str]],
+        ambiguous: dict[tuple[str, str], set[str]],
+    ) -> str | None:
+        """The one department `agent` is or is named like (its IRI, a name, or a literal creator), else None."""
+        if type(agent) is NamedNode and agent.value in departments:
+            return agent.value
+        labels = [agent.value] if type(agent) is Literal else self.names.get(agent, [])
+        found: set[str] = set()
+        for label in labels:
+            for candidate in _candidates(label):
+                if candidate in by_name:
+                    found |= by_name[candidate]
+                    break  # the longest matching form of this label wins
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            ambiguous[self.describe(agent)] |= found
+        return None
+
+    def describe(self, agent: object) -> tuple[str, str]:
+        """An agent for a message, in German and English: its first name, else its IRI."""
+        label = agent.value if type(agent) is Literal else next(iter(self.names.get(agent, ())), None)
+        if label is not None:
+            return f"„{label}“", f"'{label}'"
+        if type(agent) is NamedNode:
+            return f"<{agent.value}> (ohne Namen)", f"<{agent.value}> (unnamed)"
+        return "ohne Namen", "without a name"
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _candidates(label: str) -> Iterable[str]:
+    """The label, then what follows each prefix separator ("stadt musterstadt – tiefbauamt" → "tiefbauamt")."""
+    text = _norm(label)
+    yield text
+    for m in _PREFIX_SEPARATOR.finditer(text):
+        rest = text[m.end() :].strip()
+        if rest:
+            yield rest
+
+
+def _format_for(content_type: str, url: str) -> RdfFormat | None:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in _GENERIC_TYPES:
+        return RdfFormat.from_media_type(media)
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lstrip(".").lower()
+    by_suffix = _EXTRA_SUFFIXES.get(suffix) or (RdfFormat.from_extension(suffix) if suffix else None)
+    if by_suffix is not None:
+        return by_suffix
+    if media in ("", "text/plain", "application/octet-stream", "binary/octet-stream"):
+        return RdfFormat.TURTLE
+    return RdfFormat.from_media_type(media)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def _same_origin(origin: tuple[str, str, int], url: str) -> bool:
+    """Same scheme, host and port as `origin`, or the https upgrade of an http origin on default ports."""
+    other = _origin(url)
+    if other == origin:
+        return True
+    return origin[0] == "http" and origin[2] == 80 and other == ("https", origin[1], 443)
+
+
+def _key(url: str) -> str:
+    """A page URL for loop detection: without fragment and default port, scheme and host lower-cased."""
+    parts = urlsplit(url)
+    scheme, host, port = _origin(url)
+    netloc = host if port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def _display(url: str) -> str:
+    """The URL without user info (no passwords in problem reports)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

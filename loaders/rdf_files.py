@@ -1,0 +1,86 @@
+"""RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD, optionally gzipped) as a stream of quads.
+
+Parsing is pyoxigraph's streaming parser, so a file of any size passes through without being held
+in memory; a syntax error surfaces as `RdfSyntaxError` with file, line and column while the stream
+is consumed, and the store's atomic replace then leaves the old graph untouched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
+
+SUFFIXES = {
+    ".ttl": RdfFormat.TURTLE,
+    ".turtle": RdfFormat.TURTLE,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+    ".rdf": RdfFormat.RDF_XML,
+    ".owl": RdfFormat.RDF_XML,
+    ".xml": RdfFormat.RDF_XML,
+    ".jsonld": RdfFormat.JSON_LD,
+    ".json": RdfFormat.JSON_LD,
+    ".n3": RdfFormat.N3,
+}
+
+
+class RdfSyntaxError(ValueError):
+    """A file is not valid RDF in its format; the message names file, line and column."""
+
+
+def rdf_format_of(path: Path) -> RdfFormat:
+    """The RDF format a file name implies (a trailing `.gz` is looked through)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    if not suffixes or suffixes[-1] not in SUFFIXES:
+        known = ", ".join(sorted(SUFFIXES))
+        raise RdfSyntaxError(f"{path}: unknown RDF file type; use one of {known} (optionally .gz)")
+    return SUFFIXES[suffixes[-1]]
+
+
+def is_rdf_file(path: Path) -> bool:
+    """True for file names that `read_rdf` understands."""
+    try:
+        rdf_format_of(path)
+    except RdfSyntaxError:
+        return False
+    return True
+
+
+def read_rdf(path: Path, *, graph: str, base_iri: str | None = None) -> Iterator[Quad]:
+    """Stream the quads of one file: triples into `graph`; named graphs of quad formats keep their names."""
+    rdf_format = rdf_format_of(path)
+    target = NamedNode(graph)
+    with _open(path) as handle:
+        try:
+            for quad in parse(handle, rdf_format, base_iri=base_iri or path.resolve().as_uri()):
+                if isinstance(quad.graph_name, DefaultGraph):
+                    yield Quad(quad.subject, quad.predicate, quad.object, target)
+                else:
+                    yield quad
+        except SyntaxError as error:
+            raise RdfSyntaxError(f"{path}: {error}") from None
+        except (OSError, EOFError) as error:
+            raise RdfSyntaxError(f"{path}: cannot read: {error}") from None
+
+
+def sha256_of(path: Path) -> str:
+    """Checksum of a source file, recorded in the metadata graph."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")

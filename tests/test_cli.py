@@ -1,0 +1,259 @@
+"""The `querschnitt` command line, run in-process with typer's runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pyoxigraph import RdfFormat, parse
+from typer.testing import CliRunner
+
+import api
+import loaders
+from api.cli import app
+from api.settings import Settings
+from api.store import open_store
+from loaders.demo import MUSTERSTADT_KEY, generate_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "store"
+    result = run("demo", "--store", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def nquads(path: Path, *extra: str) -> bytes:
+    result = runner.invoke(app, ["export", "--store", str(path), *extra])
+    assert result.exit_code == 0, result.output
+    return b"\n".join(sorted(result.stdout_bytes.splitlines()))
+
+
+def test_imported_packages_are_this_checkout():
+    assert Path(api.__file__).resolve().parent == ROOT / "api"
+    assert Path(loaders.__file__).resolve().parent == ROOT / "loaders"
+
+
+def test_every_setting_is_documented_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(QUERSCHNITT_[A-Z_]+)` \|", readme, re.MULTILINE))
+    assert documented == {f"QUERSCHNITT_{name.upper()}" for name in Settings.model_fields}
+
+
+@pytest.mark.parametrize("command", sorted(c.name or c.callback.__name__ for c in app.registered_commands))
+def test_every_command_has_help_with_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_every_command_is_listed_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        assert f"| `{command.name or command.callback.__name__.replace('_', '-')}` |" in readme
+
+
+def test_init_loads_the_sdg_taxonomy(tmp_path):
+    assert run("init", "--store", tmp_path / "s").exit_code == 0
+    result = run(
+        "query",
+        "--store",
+        tmp_path / "s",
+        "--format",
+        "csv",
+        "SELECT (COUNT(*) AS ?n) { ?t a <http://metadata.un.org/sdg/ontology#Target> }",
+    )
+    assert result.stdout.splitlines()[1] == "169"
+
+
+def test_demo_loads_public_and_internal_graphs(demo_store):
+    graphs = open_store(str(demo_store), read_only=True).graphs()
+    assert {(g.iri.rsplit("/", 1)[1], g.visibility.value) for g in graphs} == {
+        ("sdg", "public"),
+        ("demo", "public"),
+        ("demo-internal", "internal"),
+    }
+
+
+def test_the_demo_is_byte_identical_for_the_same_seed(demo_store, tmp_path):
+    assert run("demo", "--store", tmp_path / "again").exit_code == 0
+    assert nquads(tmp_path / "again") == nquads(demo_store)
+
+
+def test_the_demo_data_conforms_to_the_shapes(demo_store):
+    result = run("validate", "--store", demo_store)
+    assert result.exit_code == 0, result.output
+
+
+def test_query_runs_a_named_query_with_a_parameter(demo_store):
+    result = run("query", "sdg-goals", "-p", "lang", "en", "--format", "csv", "--store", demo_store)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert (len(rows), rows[10]["label"]) == (17, "Sustainable cities and communities")
+
+
+def test_query_refuses_an_unknown_parameter_naming_it(demo_store):
+    result = run("query", "sdg-goals", "-p", "colour", "red", "--store", demo_store)
+    assert result.exit_code == 1
+    assert "colour" in result.output
+
+
+def test_query_reports_bad_sparql_with_its_position(demo_store):
+    result = run("query", "SELECT ?x WHERE { ?x ?y }", "--store", demo_store)
+    assert result.exit_code == 1
+    assert re.search(r"1:\d+", result.output)
+
+
+def test_query_reads_a_query_file(demo_store, tmp_path):
+    query = tmp_path / "count.rq"
+    query.write_text("SELECT (COUNT(*) AS ?n) { ?d a <http://www.w3.org/ns/dcat#Dataset> }")
+    result = run("query", query, "--format", "json", "--store", demo_store)
+    assert json.loads(result.stdout)["results"]["bindings"][0]["n"]["value"] == "100"
+
+
+def test_construct_results_print_as_turtle(demo_store):
+    result = run(
+        "query",
+        "CONSTRUCT WHERE { ?g <https://w3id.org/querschnitt/def#colour> ?c }",
+        "--format",
+        "ttl",
+        "--store",
+        demo_store,
+    )
+    assert len(list(parse(result.stdout_bytes, RdfFormat.TURTLE))) == 17
+
+
+def test_graphs_lists_every_source_graph(demo_store):
+    result = run("graphs", "--store", demo_store)
+    assert result.exit_code == 0
+    assert "internal" in result.output and "public" in result.output
+
+
+def test_public_export_contains_no_personal_data(demo_store):
+    public = nquads(demo_store, "--public-only").decode()
+    people = generate_rows()["people"]
+    leaks = [p[key] for p in people for key in ("name", "email") if p[key] in public]
+    assert leaks == []
+    assert "http://xmlns.com/foaf/0.1/Person" not in public and "<tel:" not in public
+
+
+def test_full_export_contains_the_people(demo_store):
+    assert b"http://xmlns.com/foaf/0.1/Person" in nquads(demo_store)
+
+
+def test_loading_a_broken_turtle_file_names_the_line_and_changes_nothing(demo_store, tmp_path):
+    store = tmp_path / "store"
+    run("demo", "--store", store)
+    before = nquads(store)
+    bad = tmp_path / "demo.ttl"
+    bad.write_text("<http://a> <http://b> <http://c> .\n<http://a> <http://b> \n")
+    result = run("load", bad, "--store", store)
+    assert result.exit_code == 1
+    assert "demo.ttl" in result.output and "line 3" in result.output
+    assert nquads(store) == before
+
+
+def test_loading_rdf_replaces_its_graph_on_reload(tmp_path):
+    store = tmp_path / "store"
+    data = tmp_path / "extra.ttl"
+    data.write_text("<http://ex/a> <http://ex/p> 1 .\n")
+    run("load", data, "--store", store)
+    data.write_text("<http://ex/a> <http://ex/p> 2 .\n")
+    assert run("load", data, "--store", store).exit_code == 0
+    assert b'"2"' in nquads(store) and b'"1"' not in nquads(store)
+
+
+def test_loading_nquads_keeps_their_graphs(tmp_path):
+    data = tmp_path / "dump.nq"
+    data.write_text(
+        "<http://ex/a> <http://ex/p> <http://ex/o> <http://ex/g1> .\n"
+        "<http://ex/a> <http://ex/p> <http://ex/o> <http://ex/g2> .\n"
+    )
+    assert run("load", data, "--store", tmp_path / "s").exit_code == 0
+    iris = {g.iri for g in open_store(str(tmp_path / "s"), read_only=True).graphs()}
+    assert iris == {"http://ex/g1", "http://ex/g2"}
+
+
+def test_loading_a_workbook_with_an_error_writes_nothing_and_names_the_cell(demo_store, tmp_path):
+    store = tmp_path / "store"
+    run("init", "--store", store)
+    before = nquads(store)
+    workbook = tmp_path / "kleinstadt.xlsx"
+    run("template", workbook)
+    book = openpyxl.load_workbook(workbook)
+    sheet = next(s for s in book.worksheets if s.title in ("Projekte", "projects"))
+    sheet.append(["p1", "Radweg", "", "tiefbauamt"])
+    book.save(workbook)
+    result = run("load", workbook, "--store", store)
+    assert result.exit_code == 1
+    assert "row 2" in result.output and "tiefbauamt" in result.output
+    assert nquads(store) == before
+
+
+def test_loading_the_demo_workbook_gives_the_same_graph_as_the_demo(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUERSCHNITT_MUNICIPALITY_KEY", MUSTERSTADT_KEY)
+    store = tmp_path / "store"
+    run("demo", "--store", store, "--sheets", tmp_path / "musterstadt.xlsx")
+    result = run("load", tmp_path / "musterstadt.xlsx", "--name", "demo", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
+
+
+def test_template_writes_a_workbook_with_a_help_sheet(tmp_path):
+    assert run("template", tmp_path / "vorlage.xlsx").exit_code == 0
+    assert "Hilfe" in openpyxl.load_workbook(tmp_path / "vorlage.xlsx").sheetnames
+
+
+def test_backup_writes_a_copy_with_the_same_content(demo_store, tmp_path):
+    store = tmp_path / "store"
+    run("demo", "--store", store)
+    assert run("backup", tmp_path / "copy", "--store", store).exit_code == 0
+    assert nquads(tmp_path / "copy") == nquads(store)
+
+
+def test_writing_commands_say_in_one_line_that_a_server_holds_the_store(tmp_path):
+    holder = open_store(str(tmp_path / "store"))
+    result = run("init", "--store", tmp_path / "store")
+    assert result.exit_code == 3
+    assert "in use by another process" in result.output and "--server" in result.output
+    assert "Traceback" not in result.output
+    holder.flush()
+
+
+def test_reading_commands_fall_back_to_a_snapshot_when_a_server_holds_the_store(tmp_path):
+    run("init", "--store", tmp_path / "store")
+    holder = open_store(str(tmp_path / "store"))
+    result = run("graphs", "--store", tmp_path / "store")
+    assert result.exit_code == 0
+    assert "sdg" in result.output
+    holder.flush()
+
+
+@pytest.mark.skipif(not (SHARED / "sdg").is_dir(), reason="needs ../shared/data/sdg (official SDG texts)")
+def test_sdg_texts_adds_german_definitions(tmp_path):
+    store = tmp_path / "store"
+    run("init", "--store", store)
+    result = run("sdg-texts", "--translations", SHARED / "sdg" / "open-sdg-translations", "--store", store)
+    assert result.exit_code == 0, result.output
+    answer = run(
+        "query",
+        "--format",
+        "csv",
+        "--store",
+        store,
+        'SELECT ?d { <http://metadata.un.org/sdg/11.2> <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(LANG(?d) = "de") }',
+    )
+    assert "Verkehrssystemen" in answer.stdout
