@@ -93,6 +93,9 @@ class EmbeddedStore:
         self._visible: dict[bool, list[NamedNode]] = {}
         # New graphs being bulk-loaded under their own name; hidden from every query until committed.
         self._loading: set[str] = set()
+        # SPARQL updates that recompute derived graphs; appended to every write's transaction, so derived
+        # data is never stale for any reader (see api/derived.py).
+        self.derived_updates: list[str] = []
         # Bumped by every write, so that read-only snapshots elsewhere (query workers) know to reopen.
         self.generation = 0
         if not read_only:
@@ -260,14 +263,16 @@ class EmbeddedStore:
                     GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
                 ]
                 self._oxigraph.update(
-                    " ;\n".join(
-                        (
-                            ""
-                            if staging[info.iri].value == info.iri
-                            else f"MOVE SILENT GRAPH {staging[info.iri]} TO GRAPH {NamedNode(info.iri)} ;\n"
+                    self._with_derived(
+                        " ;\n".join(
+                            (
+                                ""
+                                if staging[info.iri].value == info.iri
+                                else f"MOVE SILENT GRAPH {staging[info.iri]} TO GRAPH {NamedNode(info.iri)} ;\n"
+                            )
+                            + _meta_update(info)
+                            for info in infos
                         )
-                        + _meta_update(info)
-                        for info in infos
                     )
                 )
                 committed = True
@@ -301,7 +306,9 @@ class EmbeddedStore:
         with self._write_lock:
             known = any(g.iri == graph for g in self.graphs())
             self._oxigraph.update(
-                f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+                self._with_derived(
+                    f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+                )
             )
             self._changed()
         return known
@@ -311,7 +318,7 @@ class EmbeddedStore:
         self._require_writable()
         with self._write_lock:
             try:
-                self._oxigraph.update(sparql, base_iri=base_iri)
+                self._oxigraph.update(self._with_derived(sparql), base_iri=base_iri)
             finally:
                 self._changed()
 
@@ -344,6 +351,10 @@ class EmbeddedStore:
         # A trailing `;` is allowed by the grammar (Update §3); two in a row are not.
         body = body[:-1] if body.endswith(";") else body
         self.update("\n;\n".join([body, *refresh]) if refresh else sparql, base_iri=base_iri)
+
+    def _with_derived(self, update: str) -> str:
+        # A newline first: the caller's text may end in a comment.
+        return "\n;\n".join([update, *self.derived_updates])
 
     def _changed(self) -> None:
         self._visible.clear()
