@@ -398,6 +398,7 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> Store:
             raise StoreError(f"There is no store at {path}; create one with `querschnitt init --store {path}`.")
         return Store.read_only(str(path))
     try:
+        path.mkdir(parents=True, exist_ok=True)
         return Store(str(path))
     except OSError as error:
         if "LOCK" in str(error) or "lock" in str(error):

@@ -229,3 +229,9 @@ def test_a_failed_first_load_leaves_no_graph(store):
         replace(store, EX + "graph/new", failing_stream())
     assert NamedNode(EX + "graph/new") not in list(store._oxigraph.named_graphs())
     assert EX + "graph/new" not in {g.iri for g in store.graphs()}
+
+
+def test_a_store_directory_is_created_with_its_parents(tmp_path: Path):
+    store = open_store(str(tmp_path / "data" / "store"))
+    replace(store, PUBLIC, [triple("a", "x")])
+    assert (tmp_path / "data" / "store" / "CURRENT").exists()
