@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
+from api import graph_store, publishing, search, sparql, ui, void
+from api.auth import parse_tokens
+from api.errors import install_error_handlers
+from api.executor import make_executor
+from api.guard import Allowlist
 from api.named_queries import QueryRegistry
+from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
 from api.store import EmbeddedStore, open_store
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None = None) -> FastAPI:
@@ -19,9 +30,18 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     async def lifespan(app: FastAPI):
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings.store)
+        app.state.executor = make_executor(
+            app.state.store,
+            mode=settings.query_isolation,
+            slots=settings.max_concurrent_queries,
+            timeout=settings.query_timeout,
+            queue_timeout=settings.query_queue_timeout,
+            fast_path=settings.query_fast_path,
+        )
         try:
             yield
         finally:
+            app.state.executor.close()
             if owns_store:
                 app.state.store.flush()
 
@@ -33,6 +53,22 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     )
     app.state.settings = settings
     app.state.queries = QueryRegistry()
+    app.state.tokens = parse_tokens(settings.tokens)
+    app.state.allowlist = Allowlist(settings.service_allowlist)
+    install_error_handlers(app)
+    if settings.cors_origins.strip():
+        # Read-only access from any page (CORS); no credentials, and no Authorization header, so a
+        # staff token can never be used from another origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Accept", "Content-Type"],
+            expose_headers=[TRUNCATED_HEADER, MAX_ROWS_HEADER],
+        )
+    for router in (sparql.router, graph_store.router, void.router, search.router, publishing.router, ui.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

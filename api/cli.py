@@ -6,6 +6,7 @@ validation errors (nothing written), 2 usage error, 3 store unavailable (locked,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -44,16 +45,45 @@ def _settings() -> Settings:
     return Settings()
 
 
+_opened: list[EmbeddedStore] = []
+
+
+def _remember(store: EmbeddedStore) -> EmbeddedStore:
+    _opened.append(store)
+    return store
+
+
+def command(*args, group: typer.Typer = app, **kwargs):
+    """`app.command` that releases every store the command opened, also when it fails.
+
+    A failed command's traceback keeps its frames (and so the store) alive, which would hold the
+    RocksDB lock for as long as the exception is referenced (in-process runners keep it).
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*call_args, **call_kwargs):
+            try:
+                return function(*call_args, **call_kwargs)
+            finally:
+                while _opened:
+                    _opened.pop().close()
+
+        return group.command(*args, **kwargs)(run)
+
+    return decorate
+
+
 def _open(store: str | None, *, read_only_fallback: bool = False) -> EmbeddedStore:
     """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
     location = store or _settings().store
     try:
-        return open_store(location)
+        return _remember(open_store(location))
     except StoreError as error:
         if read_only_fallback and "in use" in str(error):
             err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
             try:
-                return open_store(location, read_only=True)
+                return _remember(open_store(location, read_only=True))
             except StoreError as inner:
                 error = inner
         err.print(f"[red]error:[/] {error}")
@@ -95,7 +125,7 @@ def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> int:
     return info.triples
 
 
-@app.command()
+@command()
 def init(store: StoreOption = None) -> None:
     """Create the store and load the built-in SDG taxonomy.
 
@@ -108,7 +138,7 @@ def init(store: StoreOption = None) -> None:
     err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
 
 
-@app.command()
+@command()
 def demo(
     store: StoreOption = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical data.")] = 2030,
@@ -177,7 +207,7 @@ def _validate_shapes(result: LoadResult) -> None:
     result.problems.extend(shacl_validate(quads, extra=taxonomy_quads(NamedNode("urn:querschnitt:context"))))
 
 
-@app.command()
+@command()
 def load(
     sources: Annotated[
         list[str], typer.Argument(help="Workbook (.xlsx), CSV files or their folder; RDF files; or a DCAT catalog URL.")
@@ -326,7 +356,7 @@ def _checksum_files(paths: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-@app.command("sdg-texts")
+@command("sdg-texts")
 def sdg_texts(
     kos: Annotated[
         Path | None, typer.Option(help="UN SDG KOS Turtle file (sdg-kos-goals-targets-indicators.ttl).")
@@ -360,7 +390,7 @@ def sdg_texts(
     )
 
 
-@app.command()
+@command()
 def template(path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")]) -> None:
     """Write an empty, documented staff workbook with German headers, help sheet and drop-downs.
 
@@ -370,6 +400,39 @@ def template(path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx
 
     write_template(path)
     err.print(f"[green]wrote[/] {path}")
+
+
+catalog_app = typer.Typer(help="The DCAT-AP.de catalog of the public datasets.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+
+@command("check", group=catalog_app)
+def catalog_check(
+    shapes: Annotated[Path, typer.Option(help="Folder with the DCAT-AP 3.0.0 and DCAT-AP.de 3.0 shapes.")],
+    vocab: Annotated[
+        Path, typer.Option(help="Folder with the controlled vocabularies (EU tables, dcat-ap.de licences).")
+    ],
+    store: StoreOption = None,
+) -> None:
+    """Check the public DCAT-AP.de catalog with pyshacl; exit 1 on violations.
+
+    Example: querschnitt catalog check --shapes ../shared/data/shapes --vocab ../shared/data/vocab
+    """
+    from api.catalog_check import CatalogCheckError, check_store, errors
+
+    target = _open(store, read_only_fallback=True)
+    try:
+        problems = check_store(target, _settings(), shapes_dir=shapes, vocab_dir=vocab)
+    except CatalogCheckError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from None
+    for problem in problems:
+        _print_problem(problem)
+    violations = errors(problems)
+    if violations:
+        err.print(f"[red]{len(violations)} violation(s)[/] in the catalog")
+        raise typer.Exit(EXIT_INVALID)
+    err.print(f"[green]valid[/]: the catalog conforms to DCAT-AP.de 3.0 ({len(problems)} warning(s))")
 
 
 RESULT_FORMATS = {
@@ -388,7 +451,7 @@ GRAPH_FORMATS = {
 }
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def query(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="SPARQL text, a .rq/.sparql file, or the name of a query in queries/.")],
@@ -485,7 +548,7 @@ def _short(term) -> str:
     return term.value if hasattr(term, "value") else str(term)
 
 
-@app.command()
+@command()
 def graphs(store: StoreOption = None) -> None:
     """List the source graphs with their metadata.
 
@@ -505,7 +568,7 @@ def graphs(store: StoreOption = None) -> None:
     Console().print(table)
 
 
-@app.command()
+@command()
 def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="nq or trig.")] = "nq",
@@ -529,7 +592,7 @@ def export(
     err.print(f"exported {count} quads")
 
 
-@app.command()
+@command()
 def validate(store: StoreOption = None) -> None:
     """Check the store's content against the SHACL shapes in ontology/; exit 1 on violations.
 
@@ -549,7 +612,7 @@ def validate(store: StoreOption = None) -> None:
     err.print("[green]valid[/]: the data conforms to the shapes")
 
 
-@app.command()
+@command()
 def backup(
     target_dir: Annotated[Path, typer.Argument(help="New directory for the copy.")],
     store: StoreOption = None,
@@ -567,7 +630,7 @@ def backup(
     err.print(f"[green]backup written[/] to {target_dir}")
 
 
-@app.command()
+@command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,

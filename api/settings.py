@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,60 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, description="Query deadline in seconds.")
     max_rows: int = Field(10_000, description="Cap on result rows per query; a truncated answer says so.")
     max_concurrent_queries: int = Field(4, description="Queries evaluated at once; more get 503.")
+    query_queue_timeout: float = Field(
+        0.5,
+        description="Seconds a query waits for a free slot before it gets 503 with Retry-After.",
+    )
+    query_isolation: Literal["auto", "process", "thread"] = Field(
+        "auto",
+        description=(
+            "Where queries run: `process` (killable worker processes: the deadline really stops the work; "
+            "needs an on-disk store), `thread` (in the server process: no enforced deadline), or `auto` "
+            "(process for an on-disk store, thread in memory)."
+        ),
+    )
+    query_fast_path: bool = Field(
+        True,
+        description=(
+            "With `process` isolation, run queries that are a single triple pattern (cost: one index scan, "
+            "cut off by the row cap) in the server process, skipping the worker round trip."
+        ),
+    )
+    service_allowlist: str = Field(
+        "",
+        description=(
+            "IRIs that SPARQL `SERVICE` and `LOAD` may reach, comma-separated; an entry ending with `/` "
+            "allows every IRI under it. Empty (the default) refuses all remote calls."
+        ),
+    )
+    max_body_bytes: int = Field(1_000_000, description="Largest query or update request body; larger get 413.")
+    max_upload_bytes: int = Field(
+        100_000_000, description="Largest Graph Store Protocol upload (PUT/POST /graphs); larger get 413."
+    )
+    cors_origins: str = Field(
+        "*",
+        description=(
+            "Origins allowed to read the SPARQL endpoint, Graph Store and VoID from a browser (CORS), "
+            "comma-separated; `*` for any, empty for none. Tokens are never accepted cross-origin."
+        ),
+    )
+
+    catalog_title: str | None = Field(
+        None, description="Title of the DCAT-AP.de catalog at /catalog (German); default `Offene Daten {municipality}`."
+    )
+    catalog_description: str | None = Field(
+        None, description="Description of the DCAT-AP.de catalog (German); default: a sentence naming the municipality."
+    )
+    catalog_page_size: int = Field(
+        100, ge=1, le=10_000, description="Datasets per page of /catalog (Hydra paging; `?full=1` gives all at once)."
+    )
+    catalog_contributor_id: str | None = Field(
+        None,
+        description=(
+            "`dcatde:contributorID` for every dataset: an IRI or id from http://dcat-ap.de/def/contributors/ "
+            "(needed for direct delivery to GovData; leave empty when a Land portal harvests you)."
+        ),
+    )
 
     def graph_iri(self, name: str) -> str:
         """IRI of the named graph of source `name`."""

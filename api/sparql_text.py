@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
@@ -43,8 +44,7 @@ _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _FROM = re.compile(r"\bfrom\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     start: int
@@ -223,3 +223,35 @@ _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*")
 def is_absolute_iri(text: str) -> bool:
     """Whether `text` can stand between `<` and `>` as an absolute IRI (RFC 3987, as SPARQL's IRIREF)."""
     return _ABSOLUTE_IRI.fullmatch(text) is not None
+
+
+def is_single_pattern(text: str) -> bool:
+    """Whether a query is one triple pattern and nothing else (SELECT/ASK/CONSTRUCT WHERE, LIMIT at most).
+
+    Such a query costs one index range scan, which the row cap cuts off after `max_rows + 1` rows, so
+    it can run without the worker round trip. The test is a regular expression for exactly that shape,
+    built from the grammar's own terminals (§19.8): no FILTER, paths, blank nodes, FROM, ORDER BY,
+    OFFSET or DISTINCT. Text it accepts is that shape or a syntax error; nothing else gets through.
+    """
+    return _SINGLE_PATTERN.fullmatch(text) is not None
+
+
+def _single_pattern_regex() -> re.Pattern:
+    # One way to match any run of blanks and comments (no nested repetition: no catastrophic backtracking).
+    ws = r"(?:[ \t\r\n]|\#[^\r\n]*(?![^\r\n]))*"
+    iri = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+    pname = rf"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"
+    var = rf"[?$][{_PN_CHARS}]+"
+    string = r"""'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*\""""
+    literal = (
+        rf"(?:{string})(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:{iri}|{pname}))?|[+-]?[0-9]+(?:\.[0-9]+)?|true|false"
+    )
+    node = rf"(?:{var}|{iri}|{pname})"
+    prologue = rf"(?:{ws}(?:(?i:BASE){ws}{iri}|(?i:PREFIX){ws}(?:{_PN_PREFIX})?:{ws}{iri}))*"
+    select = rf"(?i:SELECT){ws}(?:\*|{var}(?:{ws}{var})*)(?:{ws}(?i:WHERE))?"
+    head = rf"(?:{select}|(?i:ASK)(?:{ws}(?i:WHERE))?|(?i:CONSTRUCT){ws}(?i:WHERE))"
+    body = rf"\{{{ws}{node}{ws}(?:{node}|a){ws}(?:{node}|{literal}){ws}(?:\.{ws})?\}}"
+    return re.compile(rf"{prologue}{ws}{head}{ws}{body}(?:{ws}(?i:LIMIT){ws}[0-9]+)?{ws}", re.DOTALL)
+
+
+_SINGLE_PATTERN = _single_pattern_regex()

@@ -372,6 +372,13 @@ class EmbeddedStore:
         if not self.read_only:
             self._oxigraph.flush()
 
+    def close(self) -> None:
+        """Flush and release the store (and with it the RocksDB lock); the object is unusable afterwards."""
+        if self._oxigraph is not None:
+            self.flush()
+            # pyoxigraph has no close(): dropping the last reference closes the database.
+            self._oxigraph = None
+
     def _require_writable(self) -> None:
         if self.read_only:
             raise StoreError(f"The store {self.path} is open read-only; writes need the server to be stopped.")
@@ -384,10 +391,12 @@ class EmbeddedStore:
 
 
 def open_store(location: str, *, read_only: bool = False) -> EmbeddedStore:
-    """Open the store a setting or `--store` names: a directory, or `memory`."""
-    if location == "memory":
-        return EmbeddedStore(None)
-    return EmbeddedStore(location, read_only=read_only)
+    """Open the store a setting or `--store` names (a directory, or `memory`), derived graphs kept fresh."""
+    from api import derived
+
+    store = EmbeddedStore(None) if location == "memory" else EmbeddedStore(location, read_only=read_only)
+    derived.install(store)
+    return store
 
 
 def _open_oxigraph(path: Path | None, *, read_only: bool) -> Store:

@@ -1,0 +1,1456 @@
+"""The staff web UI (ARCHITECTURE §7): dashboard, gap reports, search and entity pages, German first.
+
+Server-rendered Jinja2 pages over the named queries, with their own static files (no CDN, no build
+step) under `/static/ui/`. Every page runs its queries with the caller's visibility: anonymous
+visitors see the public graphs only; staff (a bearer token, or the session cookie that `/login`
+sets from one) see internal data too. Pages send a strict Content-Security-Policy: no inline script,
+no inline style, nothing from other origins.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import math
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from api import i18n
+from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
+from api.conneg import HTML_OFFER, Offer, negotiate_optional
+from api.derived import DERIVED_NS
+from api.named_queries import ParameterError
+from api.search import SearchInputError, search_index
+from loaders.sdg import SdgIndex
+from loaders.vocab import DCAT, DCT, FOAF, ORG, PREFIXES, PROV, QS, SDG, SKOS, XSD
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates" / "ui"))
+
+SESSION_COOKIE = "querschnitt_session"
+LANG_COOKIE = "querschnitt_lang"
+SESSION_SECONDS = 8 * 3600
+PAGE_SIZE = 100
+TOP_BRIDGES = 5
+
+# Gap reports in the order the navigation lists them; each names the filters that apply to it.
+GAP_KINDS: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department", "goal"),
+    "unused-datasets": ("department", "goal"),
+    "unmeasured-projects": ("department", "goal"),
+    "blind-spots": ("goal",),
+    "silo-departments": ("department",),
+}
+# The result variables each gap query promises (issue 5); label columns and parameters are extras.
+GAP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department_a", "department_b", "target"),
+    "unused-datasets": ("dataset", "project", "target"),
+    "unmeasured-projects": ("project", "target"),
+    "blind-spots": ("target",),
+    "silo-departments": ("department", "projects", "shared_share"),
+}
+# Filters handed to a query's own parameters where they mean the same as the page's filter (see each
+# query's header); the page filters the rows itself too, so a query without them still works.
+_PUSHDOWN: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department", "sdg"),
+    "unmeasured-projects": ("department", "sdg"),
+    "unused-datasets": ("sdg",),  # its `department` is the dataset's only; the page also matches the project's
+}
+# Kinds of instance IRIs (docs/model.md) that have a page; people only for staff.
+PAGE_KINDS = ("department", "project", "dataset", "person", "indicator", "strategy", "municipality", "role")
+SEARCH_TYPES = ("department", "project", "dataset", "person", "sdg")
+
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_TURTLE = Offer("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl"))
+_JSONLD = Offer("jsonld", "application/ld+json", (), ("jsonld", "json-ld"))
+# `{kind}/{id}` paths: unreserved characters only, no empty, "." or ".." segments.
+_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)*$")
+# Controlled vocabularies whose IRIs end in a readable code (ENVI, CSV, dl-by-de/2.0).
+_VOCABULARIES = ("http://publications.europa.eu/resource/authority/", "http://dcat-ap.de/def/")
+# Namespaces of classes and properties: their terms show in prefixed form (sdgo:Target, qs:Project).
+_VOCABULARY_NAMESPACES = tuple(ns for prefix, ns in PREFIXES.items() if prefix != "sdg")
+# OWASP CSV injection: a cell starting with one of these is a formula in Excel and LibreOffice.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+# -- sessions --------------------------------------------------------------------------------------
+# api.auth accepts only `Authorization: Bearer`, which a browser cannot send from a link or a form.
+# This is the session layer for the UI: the cookie holds a random id, the role stays on the server.
+
+
+class SessionStore:
+    """Staff sessions made from a token at `/login`: random ids, kept in memory for SESSION_SECONDS."""
+
+    def __init__(self, lifetime: float = SESSION_SECONDS):
+        self.lifetime = lifetime
+        self._sessions: dict[str, tuple[Role, float]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, role: Role) -> str:
+        """Start a session for `role`; returns the id to put in the cookie."""
+        sid = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
+            self._sessions[_digest(sid)] = (role, now + self.lifetime)
+        return sid
+
+    def role(self, sid: str) -> Role | None:
+        """The role of a live session, None for an unknown or expired id."""
+        with self._lock:
+            entry = self._sessions.get(_digest(sid))
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    def drop(self, sid: str) -> None:
+        """End a session."""
+        with self._lock:
+            self._sessions.pop(_digest(sid), None)
+
+
+def _digest(sid: str) -> str:
+    # Sessions are looked up by a hash of the id, so lookup timing says nothing about the id itself.
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+_SESSIONS_LOCK = threading.Lock()
+
+
+def sessions(request: Request) -> SessionStore:
+    """The app's session store, created on first use."""
+    state = request.app.state
+    with _SESSIONS_LOCK:
+        if getattr(state, "ui_sessions", None) is None:
+            state.ui_sessions = SessionStore()
+    return state.ui_sessions
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller: a bearer token wins (401 if invalid), else a live session cookie, else anonymous."""
+    if request.headers.get("authorization"):
+        return authenticate(request)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        role = sessions(request).role(sid)
+        if role is not None:
+            return Principal(role)
+    return ANONYMOUS
+
+
+def _role_for_token(request: Request, token: str) -> Role | None:
+    digest = hash_token(token.strip())
+    role = None
+    for known, known_role in request.app.state.tokens:
+        if hmac.compare_digest(known, digest):
+            role = known_role
+    return role
+
+
+def _same_origin(request: Request) -> bool:
+    """A form post comes from our own pages (Origin, else Referer, names this host); cross-site posts do not."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    return urlsplit(source).netloc == request.headers.get("host", "")
+
+
+def _local_path(target: str | None) -> str:
+    """`target` if it is a path on this site, else `/`: no open redirects."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# -- language, rendering ---------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """What every template gets: request, language, the caller and helpers."""
+
+    request: Request
+    principal: Principal
+    lang: str
+    set_lang_cookie: bool = False
+
+    def t(self, key: str, **values: Any) -> str:
+        return i18n.translate(self.lang, key, **values)
+
+    @property
+    def staff(self) -> bool:
+        return self.principal.sees_internal
+
+
+def page_for(request: Request) -> Page:
+    """The caller and language of a request (`?lang=` wins, then the cookie, then Accept-Language)."""
+    principal = principal_of(request)
+    asked = request.query_params.get("lang")
+    if asked in i18n.LANGUAGES:
+        return Page(request, principal, asked, set_lang_cookie=True)
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in i18n.LANGUAGES:
+        return Page(request, principal, cookie)
+    return Page(request, principal, i18n.from_accept_language(request.headers.get("accept-language")))
+
+
+def render(page: Page, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    """A page with the shared context and the UI's security and caching headers."""
+    request = page.request
+    context.setdefault("nav", "")
+    other = "en" if page.lang == "de" else "de"
+    switch = request.url.include_query_params(lang=other)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "page": page,
+            "t": page.t,
+            "lang": page.lang,
+            "other_lang": other,
+            "lang_switch_url": f"{switch.path}?{switch.query}",
+            "municipality": request.app.state.settings.municipality_name,
+            "staff": page.staff,
+            "role": page.principal.role.name.lower(),
+            "here": _here(request),
+            "gap_kinds": list(GAP_KINDS),
+            **context,
+        },
+        status_code=status,
+    )
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Language"] = page.lang
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie, Authorization"
+    response.headers["Cache-Control"] = "private, no-store" if page.staff else "private, max-age=0"
+    if page.set_lang_cookie:
+        response.set_cookie(LANG_COOKIE, page.lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+    return response
+
+
+def _here(request: Request) -> str:
+    """The current path and query without `lang`, for the login form's return address."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
+# -- data access -----------------------------------------------------------------------------------
+
+
+def _rows(page: Page, sparql: str, substitutions: dict | None = None) -> list[dict[str, Any]]:
+    """SELECT rows as dicts of variable name → term, over the graphs the caller may see."""
+    result = page.request.app.state.store.query(
+        sparql,
+        include_internal=page.staff,
+        substitutions=substitutions,
+        base_iri=None,
+    )
+    names = [v.value for v in result.variables]
+    return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+
+def _prefixes(*names: str) -> str:
+    return "".join(f"PREFIX {n}: <{PREFIXES[n]}>\n" for n in names)
+
+
+_Q = _prefixes("rdf", "rdfs", "skos", "dct", "dcat", "foaf", "org", "prov", "qs", "sdgo")
+
+
+class Unavailable(Exception):
+    """A named query the page needs is not installed (queries/NAME.rq)."""
+
+
+def named(page: Page, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Run named query `name` with the caller's visibility; Unavailable if there is no such query.
+
+    Of `params`, only those the query declares are bound (a narrowing the caller filters for anyway),
+    so a page works with queries that offer fewer parameters than it could use.
+    """
+    registry = page.request.app.state.queries
+    if name not in registry:
+        raise Unavailable(name)
+    query = registry[name]
+    declared = {p.name for p in query.parameters}
+    values = {k: v for k, v in (params or {}).items() if k in declared and v}
+    return _rows(page, query.sparql, query.bind(values) or None)
+
+
+def sdg() -> SdgIndex:
+    return SdgIndex.builtin()
+
+
+def _is_sdg(iri: str) -> bool:
+    try:
+        sdg().kind(iri)
+    except KeyError:
+        return False
+    return True
+
+
+def page_path(request: Request, iri: str) -> str | None:
+    """The `/page/...` path of an entity IRI, or None when it has no page here."""
+    base = request.app.state.settings.base_iri
+    if iri.startswith(base):
+        rest = iri[len(base) :]
+        kind = rest.split("/", 1)[0]
+        if kind in PAGE_KINDS and "#" not in rest and _PATH.match(rest):
+            return rest
+        return None
+    if iri.startswith(str(SDG)) and _is_sdg(iri):
+        return "sdg/" + sdg().notation(iri)
+    return None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link to an entity as the pages show it."""
+
+    iri: str
+    label: str
+    href: str | None
+    kind: str
+    goal: int | None = None
+    code: str | None = None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Labels:
+    """Labels of IRIs in the page's language, looked up once per request."""
+
+    _SPARQL = _Q + "SELECT ?s ?label WHERE { ?s foaf:name|dct:title|skos:prefLabel|rdfs:label ?label }"
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.cache: dict[str, str | None] = {}
+
+    def label(self, iri: str) -> str | None:
+        if iri in self.cache:
+            return self.cache[iri]
+        if _is_sdg(iri):
+            value: str | None = sdg().label(iri, self.page.lang)
+        else:
+            rows = _rows(self.page, self._SPARQL, {"s": NamedNode(iri)})
+            value = _pick_language([r["label"] for r in rows if isinstance(r.get("label"), Literal)], self.page.lang)
+        self.cache[iri] = value
+        return value
+
+    def ref(self, term: NamedNode | str) -> Ref:
+        iri = term.value if isinstance(term, NamedNode) else term
+        path = page_path(self.page.request, iri)
+        href = f"/page/{quote(path, safe='/')}" if path else None
+        if _is_sdg(iri):
+            index = sdg()
+            goal = int(index.notation(index.goal_of(iri)))
+            return Ref(iri, index.label(iri, self.page.lang), href, index.kind(iri), goal, index.notation(iri))
+        kind = path.split("/", 1)[0] if path else "other"
+        return Ref(iri, self.label(iri) or _short_iri(iri), href, kind)
+
+
+def _pick_language(literals: list[Literal], lang: str) -> str | None:
+    for wanted in (lang, "de", "en", None):
+        for literal in literals:
+            if (literal.language or None) == wanted:
+                return literal.value
+    return literals[0].value if literals else None
+
+
+def _vocabulary_code(iri: str) -> str:
+    """The code of a controlled-vocabulary IRI: `…/data-theme/ENVI` → ENVI, `…/licenses/dl-by-de/2.0` → dl-by-de/2.0."""
+    for prefix in _VOCABULARIES:
+        if iri.startswith(prefix):
+            return iri[len(prefix) :].partition("/")[2] or iri
+    return iri
+
+
+def _short_iri(iri: str) -> str:
+    """`sdgo:Target` for an IRI in a known namespace (the longest match), else its last segment."""
+    matches = [(len(ns), p) for p, ns in PREFIXES.items() if iri.startswith(ns) and len(iri) > len(ns)]
+    if matches:
+        length, prefix = max(matches)
+        return f"{prefix}:{iri[length:]}"
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1] or iri
+
+
+# -- values as the pages show them -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Value:
+    """A literal or external link, ready to show: text, and an href for links."""
+
+    text: str
+    href: str | None = None
+    number: float | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def show(labels: Labels, term: Any) -> Ref | Value:
+    """An RDF term as the pages show it: entities as links to their page, literals formatted."""
+    if isinstance(term, NamedNode):
+        iri = term.value
+        if iri.startswith(str(QS)):
+            key = f"term.{_short_iri(iri)}"
+            text = labels.page.t(key)
+            return Value(_short_iri(iri) if text == key else text)
+        if page_path(labels.page.request, iri) or _is_sdg(iri):
+            return labels.ref(term)
+        if iri.startswith("mailto:"):
+            return Value(iri.removeprefix("mailto:"), iri)
+        if iri.startswith("tel:"):
+            return Value(iri.removeprefix("tel:"), iri)
+        if any(iri.startswith(ns) for ns in _VOCABULARY_NAMESPACES):
+            return Value(_short_iri(iri))
+        label = labels.label(iri)
+        if iri.startswith(_VOCABULARIES):
+            return Value(label or _vocabulary_code(iri), iri)
+        return Value(label or iri, iri if iri.startswith(("http://", "https://")) else None)
+    if isinstance(term, BlankNode):
+        return Value("[…]")
+    if isinstance(term, Literal):
+        return _literal(term, labels.page.lang)
+    return Value(str(term))
+
+
+def _literal(literal: Literal, lang: str) -> Value:
+    datatype = literal.datatype.value if literal.datatype else ""
+    if datatype == XSD.date.value:
+        try:
+            day = date.fromisoformat(literal.value)
+        except ValueError:
+            return Value(literal.value)
+        return Value(day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat())
+    if datatype in (XSD.integer.value, XSD.decimal.value, XSD.double.value, XSD.float.value, XSD.int.value):
+        try:
+            number = Decimal(literal.value)
+        except InvalidOperation:
+            return Value(literal.value)
+        return Value(format_number(number, lang), number=float(number))
+    return Value(literal.value)
+
+
+def format_number(number: Decimal | float | int, lang: str, *, digits: int = 2) -> str:
+    """A number in the page's language: 1.234,5 (de) or 1,234.5 (en)."""
+    value = float(number)
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+    if lang == "de":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_share(number: float, lang: str) -> str:
+    """A share 0–1 as a percentage: "86 %" (de), "86%" (en)."""
+    percent = round(number * 100)
+    return f"{percent} %" if lang == "de" else f"{percent}%"
+
+
+# -- the heatmap colours ---------------------------------------------------------------------------
+
+# Shading levels: share of the goal colour mixed into white for cells with 1…4 quarters of the maximum.
+LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _channel(value: float) -> float:
+    value /= 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance of "#RRGGBB" (WCAG 2.1 §1.4.3)."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with `background` (always ≥ 4.5:1 for one of them)."""
+    return "#000000" if contrast(background, "#000000") >= contrast(background, "#ffffff") else "#ffffff"
+
+
+def mix(colour: str, share: float) -> str:
+    """`share` of `colour` mixed into white."""
+    channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - (255 - c) * share):02x}" for c in channels)
+
+
+@cache
+def goal_css() -> str:
+    """CSS classes for the 17 goal colours (`.g1` …) and heatmap shades (`.g1.l1` …), from the taxonomy."""
+    index = sdg()
+    lines = ["/* Generated from the SDG taxonomy (ontology/sdg.ttl): official goal colours, WCAG text colours. */"]
+    for goal in index.goals():
+        n, colour = index.notation(goal), index.colour(goal)
+        ink = text_colour(colour)
+        lines.append(f".g{n},a.g{n},a.g{n}:visited{{--goal:{colour};background-color:{colour};color:{ink}}}")
+        for level in range(1, len(LEVELS)):
+            shade = mix(colour, LEVELS[level])
+            lines.append(f"td.g{n}.l{level}{{background-color:{shade};color:{text_colour(shade)}}}")
+        lines.append(f"td.g{n}.l0{{background-color:#ffffff;color:#595959}}")
+        lines.append(f".chip.g{n}{{border-color:{colour}}}")
+    return "\n".join(lines) + "\n"
+
+
+@router.get("/ui/sdg-colours.css")
+def sdg_colours_css() -> Response:
+    """The goal colour classes as a style sheet (kept out of the HTML: the CSP forbids inline styles)."""
+    return Response(goal_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=86400"})
+
+
+# -- pages: login, logout --------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """The staff login: a form for the token."""
+    page = page_for(request)
+    return render(page, "login.html", {"next": _local_path(next), "error": None, "title": page.t("login.title")})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the token and start a session (secure, HttpOnly, SameSite=Strict cookie)."""
+    page = page_for(request)
+    if not _same_origin(request):
+        return render(page, "login.html", {"next": "/", "error": "login.cross_site", "title": ""}, status=403)
+    role = _role_for_token(request, token) if token.strip() else None
+    if role is None:
+        context = {"next": _local_path(next), "error": "login.invalid", "title": page.t("login.title")}
+        return render(page, "login.html", context, status=401)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        sessions(request).drop(old)
+    response = RedirectResponse(_local_path(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, sessions(request).create(role), httponly=True, secure=True, samesite="strict", path="/"
+    )
+    return response
+
+
+@router.get("/logout")
+def logout_form(request: Request) -> HTMLResponse:
+    """A page with the logout button (logging out changes state, so it is a POST)."""
+    page = page_for(request)
+    return render(page, "logout.html", {"title": page.t("logout.title")})
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """End the session and drop the cookie."""
+    if not _same_origin(request):
+        return Response(status_code=403)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        sessions(request).drop(sid)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+# -- dashboard -------------------------------------------------------------------------------------
+
+_COUNTS = (
+    _Q
+    + """SELECT (COUNT(DISTINCT ?project) AS ?projects) (COUNT(DISTINCT ?dataset) AS ?datasets) WHERE {
+  { ?project a qs:Project } UNION { ?dataset a dcat:Dataset }
+}"""
+)
+
+
+@dataclass
+class Heatmap:
+    goals: list[Ref]
+    rows: list[tuple[Ref, list[tuple[int, int]]]]  # department, per goal (count, level)
+    maximum: int
+
+
+def heatmap(page: Page, labels: Labels) -> Heatmap:
+    """Department × goal project counts from `coverage-matrix`, shaded in quarters of the maximum."""
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
+    for row in named(page, "coverage-matrix"):
+        department, goal = row.get("department"), row.get("goal")
+        if not isinstance(department, NamedNode) or not isinstance(goal, NamedNode) or not _is_sdg(goal.value):
+            continue
+        n = int(sdg().notation(sdg().goal_of(goal)))
+        counts[department.value][n] = counts[department.value].get(n, 0) + int(row["projects"].value)
+    maximum = max((c for per in counts.values() for c in per.values()), default=0)
+    goals = [labels.ref(g) for g in sdg().goals()]
+    rows = []
+    # The query's matrix is complete (zeros too); departments without any project get no row.
+    for iri in (d for d, per in counts.items() if any(per.values())):
+        ref = labels.ref(iri)
+        cells = []
+        for goal in goals:
+            n = counts[iri].get(goal.goal or 0, 0)
+            cells.append((n, 0 if n == 0 else max(1, math.ceil(4 * n / maximum))))
+        rows.append((ref, cells))
+    rows.sort(key=lambda r: r[0].label.casefold())
+    return Heatmap(goals, rows, maximum)
+
+
+@dataclass
+class Bridge:
+    a: Ref
+    b: Ref
+    targets: list[Ref]
+
+
+def bridges(page: Page, labels: Labels, *, limit: int | None = None) -> list[Bridge]:
+    """Department pairs without a joint project, most shared targets first, with those targets."""
+    targets: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in named(page, "missing-bridges"):
+        targets[(row["department_a"].value, row["department_b"].value)].append(row["target"].value)
+    try:
+        order = [(r["department_a"].value, r["department_b"].value) for r in named(page, "missing-bridges-summary")]
+    except Unavailable:
+        order = sorted(targets, key=lambda pair: -len(targets[pair]))
+    result = []
+    for pair in order[:limit] if limit else order:
+        if pair not in targets:
+            continue
+        shared = sorted((labels.ref(t) for t in targets[pair]), key=lambda r: _code_key(r.code or ""))
+        result.append(Bridge(labels.ref(pair[0]), labels.ref(pair[1]), shared))
+    return result
+
+
+def _code_key(code: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
+
+
+@router.get("/")
+def dashboard(request: Request) -> HTMLResponse:
+    """The dashboard: headline counts, the department × goal heatmap, the top missing bridges."""
+    page = page_for(request)
+    labels = Labels(page)
+    counts_row = _rows(page, _COUNTS)[0]
+    counts: dict[str, int | None] = {
+        "projects": int(counts_row["projects"].value),
+        "datasets": int(counts_row["datasets"].value),
+    }
+    for kind in ("missing-bridges", "blind-spots"):
+        try:
+            counts[kind] = len(named(page, kind))
+        except Unavailable:
+            counts[kind] = None
+    try:
+        matrix: Heatmap | None = heatmap(page, labels)
+    except Unavailable:
+        matrix = None
+    try:
+        top: list[Bridge] | None = bridges(page, labels, limit=TOP_BRIDGES)
+    except Unavailable:
+        top = None
+    return render(
+        page,
+        "dashboard.html",
+        {"title": page.t("dashboard.title"), "nav": "dashboard", "counts": counts, "heatmap": matrix, "bridges": top},
+    )
+
+
+def bridge_sentence(page: Page, bridge: Bridge) -> Markup:
+    """One sentence per missing bridge, with links: "Tiefbauamt und Umweltamt arbeiten beide an 11.2 …"."""
+    shown = bridge.targets[:3]
+    parts = [Markup('<a class="chip g{}" href="{}">{}</a> {}').format(t.goal, t.href, t.code, t.label) for t in shown]
+    more = len(bridge.targets) - len(shown)
+    if more:
+        parts.append(Markup.escape(page.t("bridge.more", n=more)))
+    joined = parts[0] if len(parts) == 1 else Markup(", ").join(parts[:-1]) + Markup(page.t("and")) + parts[-1]
+    return Markup(page.t("bridge.sentence")).format(a=link(bridge.a), b=link(bridge.b), targets=joined)
+
+
+TEMPLATES.env.globals["bridge_sentence"] = bridge_sentence
+
+
+def link(ref: Ref) -> Markup:
+    """An entity as a link to its page (plain text if it has none)."""
+    if ref.href:
+        return Markup('<a href="{}">{}</a>').format(ref.href, ref.label)
+    return Markup.escape(ref.label)
+
+
+# -- gap reports -----------------------------------------------------------------------------------
+
+_DEPARTMENTS = (
+    _Q
+    + "SELECT ?department ?name WHERE { ?department a org:OrganizationalUnit . OPTIONAL { ?department foaf:name ?name } }"
+)
+_INVOLVED = (
+    _Q
+    + """SELECT ?entity ?department WHERE {
+  { ?entity prov:wasAssociatedWith ?department } UNION { ?entity a dcat:Dataset ; dct:creator ?department }
+}"""
+)
+
+
+@dataclass
+class Report:
+    kind: str
+    columns: list[str]
+    rows: list[list[Ref | Value]]
+    total: int
+
+
+def departments(page: Page, labels: Labels) -> list[Ref]:
+    """Every department the caller may see, by name."""
+    refs = {}
+    for row in _rows(page, _DEPARTMENTS):
+        iri = row["department"].value
+        if "name" in row:
+            labels.cache.setdefault(iri, row["name"].value)
+        refs[iri] = labels.ref(iri)
+    return sorted(refs.values(), key=lambda r: r.label.casefold())
+
+
+def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None) -> Report:
+    """Rows of gap query `kind`, filtered: a department anywhere in the row (or leading or partnering in a
+    project, or creating a dataset, of the row), a goal for the row's target."""
+    wanted = {"department": department or "", "sdg": str(goal or "")}
+    rows = named(page, kind, {k: v for k, v in wanted.items() if k in _PUSHDOWN.get(kind, ())})
+    columns = list(GAP_COLUMNS[kind])
+    if department:
+        involved: dict[str, set[str]] = defaultdict(set)
+        for row in _rows(page, _INVOLVED):
+            involved[row["entity"].value].add(row["department"].value)
+        rows = [
+            r
+            for r in rows
+            if any(
+                isinstance(v, NamedNode) and (v.value == department or department in involved.get(v.value, ()))
+                for v in (r.get(c) for c in columns)
+            )
+        ]
+    if goal:
+        rows = [
+            r
+            for r in rows
+            if any(
+                isinstance(v, NamedNode) and _is_sdg(v.value) and sdg().notation(sdg().goal_of(v.value)) == str(goal)
+                for v in (r.get(c) for c in columns)
+            )
+        ]
+    shown = []
+    for row in rows:
+        cells = []
+        for column in columns:
+            term = row.get(column)
+            label = row.get(f"{column}_label")
+            if isinstance(term, NamedNode) and isinstance(label, Literal) and term.value not in labels.cache:
+                labels.cache[term.value] = label.value
+            if term is None:
+                cells.append(Value(""))
+            elif column == "shared_share" and isinstance(term, Literal):
+                cells.append(Value(format_share(float(term.value), page.lang), number=float(term.value)))
+            else:
+                cells.append(show(labels, term))
+        shown.append(cells)
+    if kind != "silo-departments":  # its own order (working alone first) is the point; the others are unordered
+        shown.sort(key=lambda cells: [_display_order(c) for c in cells])
+    return Report(kind, columns, shown, len(shown))
+
+
+def _goal_param(raw: str | None) -> int | None:
+    if raw and raw.isdigit() and 1 <= int(raw) <= 17:
+        return int(raw)
+    return None
+
+
+@router.get("/gaps")
+def gaps_index(request: Request) -> HTMLResponse:
+    """The list of gap reports, each with its row count."""
+    page = page_for(request)
+    entries = []
+    for kind in GAP_KINDS:
+        try:
+            count: int | None = len(named(page, kind))
+        except Unavailable:
+            count = None
+        entries.append((kind, count))
+    return render(page, "gaps.html", {"title": page.t("gaps.title"), "nav": "gaps", "entries": entries})
+
+
+@router.get("/gaps/{kind}")
+def gap_page(
+    request: Request,
+    kind: str,
+    department: str = "",
+    goal: str = "",
+    fmt: Annotated[str, Query(alias="format")] = "",
+) -> Response:
+    """One gap report with filters (department, goal), paged; `?format=csv|xlsx` exports every filtered row."""
+    page = page_for(request)
+    if kind not in GAP_KINDS:
+        return not_found(page)
+    labels = Labels(page)
+    number = _int(request.query_params.get("page"), 1)
+    dept_options = departments(page, labels)
+    dept = department if department in {d.iri for d in dept_options} and "department" in GAP_KINDS[kind] else None
+    goal_n = _goal_param(goal) if "goal" in GAP_KINDS[kind] else None
+    try:
+        report = gap_report(page, labels, kind, department=dept, goal=goal_n)
+    except Unavailable:
+        report = None
+    if fmt in ("csv", "xlsx"):
+        if report is None:
+            return render(page, "error.html", {"title": page.t("report.unavailable"), "status": 503}, status=503)
+        return export(page, report, fmt)
+    pages = max(1, math.ceil((report.total if report else 0) / PAGE_SIZE))
+    number = min(max(number, 1), pages)
+    filters = {k: v for k, v in (("department", dept or ""), ("goal", str(goal_n or ""))) if v}
+    return render(
+        page,
+        "gap.html",
+        {
+            "title": page.t(f"gap.{kind}.title"),
+            "nav": "gaps",
+            "kind": kind,
+            "report": report,
+            "rows": report.rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE] if report else [],
+            "first": (number - 1) * PAGE_SIZE + 1,
+            "page_number": number,
+            "pages": pages,
+            "departments": dept_options,
+            "goals": [labels.ref(g) for g in sdg().goals()],
+            "filters_allowed": GAP_KINDS[kind],
+            "department": dept or "",
+            "goal": goal_n,
+            "query": urlencode(filters),
+            "page_url": lambda n: f"/gaps/{kind}?" + urlencode({**filters, "page": n}),
+        },
+    )
+
+
+def _int(raw: str | None, default: int) -> int:
+    return int(raw) if raw and raw.isdigit() else default
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text that a spreadsheet shows as text: a leading formula character gets an apostrophe (OWASP)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_table(page: Page, report: Report) -> tuple[list[str], list[list[str | float]]]:
+    """Header and rows for CSV/XLSX: each entity column twice (IRI, label); numbers stay numbers."""
+    entity = [any(isinstance(cells[i], Ref) for cells in report.rows) for i in range(len(report.columns))]
+    header: list[str] = []
+    for column, is_entity in zip(report.columns, entity, strict=True):
+        header.extend([column, f"{column}_label"] if is_entity else [column])
+    rows: list[list[str | float]] = []
+    for cells in report.rows:
+        out: list[str | float] = []
+        for cell, is_entity in zip(cells, entity, strict=True):
+            if isinstance(cell, Ref):
+                out.extend([cell.iri, spreadsheet_safe(cell.label)])
+            elif is_entity:
+                out.extend([spreadsheet_safe(cell.href or ""), spreadsheet_safe(cell.text)])
+            elif cell.number is not None:
+                out.append(round(cell.number, 6))
+            else:
+                out.append(spreadsheet_safe(cell.text))
+        rows.append(out)
+    return header, rows
+
+
+def export(page: Page, report: Report, fmt: str) -> Response:
+    """The report as CSV (UTF-8 with BOM, for Excel) or XLSX, with formula injection neutralised."""
+    header, rows = export_table(page, report)
+    name = f"querschnitt-{report.kind}"
+    headers = {"Vary": "Accept-Language, Cookie, Authorization", "Cache-Control": "private, no-store"}
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([[_csv_cell(c) for c in row] for row in rows])
+        headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = report.kind[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever openpyxl would infer
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+def _csv_cell(value: str | float) -> str:
+    if isinstance(value, float):
+        return repr(value) if value != int(value) else str(int(value))
+    return value
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+# Kinds of search hits (api.search.Kind) → the groups of the results page.
+_HIT_GROUPS = {"goal": "sdg", "target": "sdg", "indicator": "sdg"}
+
+
+@dataclass
+class Hit:
+    ref: Ref
+    type: str
+    snippet: str = ""
+
+
+def run_search(
+    page: Page, labels: Labels, q: str, *, type_: str = "", goal: int | None = None, department: str = ""
+) -> tuple[list[Hit], int, str]:
+    """Hits of the search index (api.search) for the caller, best first; with the total and how they matched."""
+    types = (["goal", "target", "indicator"] if type_ == "sdg" else [type_]) if type_ else None
+    results = search_index(page.request).search(
+        q,
+        include_internal=page.staff,
+        types=types,
+        goal=str(goal) if goal else None,
+        department=department or None,
+        limit=100,
+    )
+    hits = []
+    for hit in results.hits:
+        labels.cache.setdefault(hit.iri, hit.label)
+        hits.append(Hit(labels.ref(hit.iri), _HIT_GROUPS.get(hit.type.value, hit.type.value), hit.snippet or ""))
+    return hits, results.total, results.matched
+
+
+def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None:
+    """Departments, their projects and (staff) people working on an SDG goal or target."""
+    try:
+        rows = named(page, "who-works-on", {"sdg": code})
+    except ParameterError:
+        return None
+    by_department: dict[str, set[str]] = defaultdict(set)
+    people: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        department, project = row.get("department"), row.get("project")
+        if isinstance(department, NamedNode) and isinstance(project, NamedNode):
+            by_department[department.value].add(project.value)
+        if isinstance(row.get("person"), NamedNode) and isinstance(project, NamedNode):
+            people[row["person"].value].add(project.value)
+    concept = sdg().resolve(code)
+    return {
+        "concept": labels.ref(concept) if concept else None,
+        "departments": sorted(
+            (
+                (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: r.label.casefold()))
+                for d, ps in by_department.items()
+            ),
+            key=lambda pair: pair[0].label.casefold(),
+        ),
+        "people": sorted(
+            ((labels.ref(p), sorted(labels.ref(x) for x in ps)) for p, ps in people.items() if page.staff),
+            key=lambda pair: pair[0].label.casefold(),
+        ),
+    }
+
+
+@router.get("/search")
+def search_page(
+    request: Request, q: str = "", type: str = "", goal: str = "", department: str = "", sdg_code: str = ""
+) -> HTMLResponse:
+    """Search (api.search), results grouped by type; and "Wer arbeitet an Ziel …?" (`?sdg_code=11.2`)."""
+    page = page_for(request)
+    labels = Labels(page)
+    q = q[:200]
+    type_ = type if type in SEARCH_TYPES else ""
+    goal_n = _goal_param(goal)
+    dept_options = departments(page, labels)
+    dept = department if department in {d.iri for d in dept_options} else ""
+    hits: list[Hit] = []
+    total, matched, error = 0, "all", None
+    if q.strip():
+        try:
+            hits, total, matched = run_search(page, labels, q, type_=type_, goal=goal_n, department=dept)
+        except SearchInputError as problem:
+            error = str(problem)
+    groups = [(t, [h for h in hits if h.type == t]) for t in SEARCH_TYPES]
+    groups = [(t, h) for t, h in groups if h]
+    # A query that names an SDG goal or target ("11.2", "Ziel 11") also answers who works on it.
+    code = sdg_code.strip()[:40] or (q if q and sdg().resolve(q) else "")
+    who, who_error, who_unavailable = None, False, False
+    if code:
+        try:
+            who = who_works_on(page, labels, code)
+            who_error = who is None
+        except Unavailable:
+            who_unavailable = True
+    return render(
+        page,
+        "search.html",
+        {
+            "title": page.t("search.title"),
+            "nav": "search",
+            "q": q,
+            "type": type_,
+            "goal": goal_n,
+            "department": dept,
+            "departments": dept_options,
+            "goals": [labels.ref(g) for g in sdg().goals()],
+            "groups": groups,
+            "searched": bool(q.strip()),
+            "total": total,
+            "matched": matched,
+            "error": error,
+            "sdg_code": code,
+            "who": who,
+            "who_error": who_error,
+            "who_unavailable": who_unavailable,
+            "suggest_url": "/api/search/suggest",
+            "base_iri": request.app.state.settings.base_iri,
+            "search_types": SEARCH_TYPES,
+            "type_labels": {ty: page.t(f"type.{ty}.plural") for ty in SEARCH_TYPES},
+        },
+    )
+
+
+# -- entity pages ----------------------------------------------------------------------------------
+
+_OUT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+_IN = "SELECT ?s ?x ?p WHERE { ?x ?p ?s }"
+_ASSOCIATIONS = (
+    _Q + "SELECT ?s ?agent ?role WHERE { ?s prov:qualifiedAssociation ?a . ?a prov:agent ?agent ; prov:hadRole ?role }"
+)
+_DEPT_PROJECTS = (
+    _Q
+    + """SELECT ?s ?project ?role ?sdg WHERE {
+  ?project a qs:Project ; prov:wasAssociatedWith ?s .
+  OPTIONAL { ?project prov:qualifiedAssociation ?a . ?a prov:agent ?s ; prov:hadRole ?role }
+  OPTIONAL { ?project qs:contributesTo ?sdg }
+}"""
+)
+_DEPT_DATASETS = (
+    _Q
+    + "SELECT ?s ?dataset WHERE { ?dataset dct:creator ?s . { ?dataset a dcat:Dataset } UNION { ?dataset a qs:Indicator } }"
+)
+_DEPT_MEMBERS = (
+    _Q
+    + """SELECT ?s ?person ?role WHERE {
+  ?person org:memberOf ?s .
+  OPTIONAL { ?membership org:member ?person ; org:organization ?s ; org:role ?role }
+}"""
+)
+_PERSON_MEMBERSHIPS = (
+    _Q
+    + """SELECT ?s ?department ?role WHERE {
+  { ?s org:memberOf ?department } UNION { ?m org:member ?s ; org:organization ?department ; org:role ?role }
+}"""
+)
+_DISTRIBUTIONS = _Q + "SELECT ?s ?distribution ?p ?o WHERE { ?s dcat:distribution ?distribution . ?distribution ?p ?o }"
+_SDG_PROJECTS = (
+    _Q
+    + """SELECT ?s ?project ?via WHERE {
+  ?project a qs:Project .
+  { ?project qs:contributesTo ?s BIND(?s AS ?via) } UNION { ?via skos:broader ?s . ?project qs:contributesTo ?via }
+}"""
+)
+_SDG_DATA = (
+    _Q
+    + """SELECT ?s ?x ?type WHERE {
+  ?x dct:subject ?s .
+  { ?x a dcat:Dataset BIND("dataset" AS ?type) } UNION { ?x a qs:Indicator BIND("indicator" AS ?type) }
+}"""
+)
+
+# Predicates shown under their own heading on the entity pages, in this order.
+_FACTS: dict[str, tuple[str, ...]] = {
+    "department": (
+        FOAF.name.value,
+        ORG.subOrganizationOf.value,
+        ORG.unitOf.value,
+        FOAF.mbox.value,
+        FOAF.homepage.value,
+        ORG.identifier.value,
+    ),
+    "project": (
+        DCT.description.value,
+        QS.status.value,
+        PROV.startedAtTime.value,
+        PROV.endedAtTime.value,
+        FOAF.homepage.value,
+        QS.contactPerson.value,
+        QS.implements.value,
+        DCT.identifier.value,
+    ),
+    "dataset": (
+        DCT.description.value,
+        DCT.creator.value,
+        DCT.publisher.value,
+        DCT.modified.value,
+        DCT.accrualPeriodicity.value,
+        DCAT.theme.value,
+        DCAT.keyword.value,
+        DCT.identifier.value,
+    ),
+    "person": (FOAF.name.value, FOAF.mbox.value, FOAF.phone.value),
+}
+
+
+@dataclass
+class Section:
+    """A titled list of links or a table on an entity page."""
+
+    key: str
+    heading: str
+    items: list[Any] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def _entity_iri(request: Request, path: str) -> str | None:
+    if not _PATH.match(path):
+        return None
+    kind, _, rest = path.partition("/")
+    if kind == "sdg":
+        concept = sdg().resolve(rest) if rest else None
+        return concept.value if concept is not None else None
+    if kind not in PAGE_KINDS or not rest:
+        return None
+    return request.app.state.settings.base_iri + path
+
+
+def _data_links(request: Request, path: str, iri: str) -> list[tuple[str, str, str]]:
+    """(label, media type, href) of the entity's data: `/id/…` for own IRIs, a SPARQL DESCRIBE for others."""
+    if path.startswith("sdg/"):
+        query = f"DESCRIBE <{iri}>"
+        return [
+            ("Turtle", "text/turtle", "/sparql?" + urlencode({"query": query, "format": "turtle"})),
+            ("JSON-LD", "application/ld+json", "/sparql?" + urlencode({"query": query, "format": "jsonld"})),
+        ]
+    target = "/id/" + quote(path, safe="/")
+    return [
+        ("Turtle", "text/turtle", f"{target}?format=turtle"),
+        ("JSON-LD", "application/ld+json", f"{target}?format=jsonld"),
+    ]
+
+
+@router.get("/page/{path:path}")
+def entity_page(request: Request, path: str) -> Response:
+    """An entity: what it is, its facts and links, and its data as Turtle/JSON-LD (also by Accept: 303 to /id/)."""
+    page = page_for(request)
+    iri = _entity_iri(request, path)
+    kind = path.split("/", 1)[0]
+    if iri is None or (kind == "person" and not page.staff):
+        # People are internal: anonymous callers get the same 404 as for an unknown IRI.
+        return not_found(page)
+    offer = negotiate_optional(request.headers.get("accept"), (HTML_OFFER, _TURTLE, _JSONLD))
+    if offer is not None and offer is not HTML_OFFER and "text/html" not in (request.headers.get("accept") or ""):
+        href = dict((m, h) for _, m, h in _data_links(request, path, iri)).get(offer.media_type)
+        return RedirectResponse(href or "/", status_code=303, headers={"Vary": "Accept"})
+    labels = Labels(page)
+    subject = {"s": NamedNode(iri)}
+    outgoing = _rows(page, _OUT, subject)
+    if not outgoing and kind != "sdg":
+        return not_found(page)
+    self_ref = labels.ref(iri)
+    values: dict[str, list[Any]] = defaultdict(list)
+    for row in outgoing:
+        values[row["p"].value].append(row["o"])
+    sections = build_sections(page, labels, kind, iri, values, subject)
+    facts = []
+    for predicate in _FACTS.get(kind, ()):
+        if predicate in values:
+            shown = [show(labels, o) for o in values[predicate]]
+            facts.append((page.t(f"pred.{_short_iri(predicate)}"), sorted(shown, key=lambda v: str(v))))
+    all_values = sorted(
+        (
+            (_predicate_label(page, p), sorted((show(labels, o) for o in os), key=_display_order))
+            for p, os in values.items()
+            # Qualified associations are helper nodes (the departments table shows their roles); derived
+            # relations (api/derived.py) repeat the source data for the gap queries.
+            if p != PROV.qualifiedAssociation.value and not p.startswith(DERIVED_NS)
+        ),
+        key=lambda pair: pair[0].casefold(),
+    )
+    kind_label = sdg().kind(iri) if kind == "sdg" else "indicator_local" if kind == "indicator" else kind
+    return render(
+        page,
+        "entity.html",
+        {
+            "title": f"{self_ref.code} {self_ref.label}" if self_ref.code else self_ref.label,
+            "entity": self_ref,
+            "kind": kind_label,
+            "iri": iri,
+            "facts": facts,
+            "sections": sections,
+            "all_values": all_values,
+            "data_links": _data_links(request, path, iri),
+            "alternate": [(m, "/id/" + quote(path, safe="/")) for m in ("text/turtle", "application/ld+json")]
+            if kind != "sdg"
+            else [(m, h) for _, m, h in _data_links(request, path, iri)],
+        },
+    )
+
+
+def not_found(page: Page) -> HTMLResponse:
+    """The 404 page."""
+    return render(page, "error.html", {"title": page.t("error.not_found"), "status": 404}, status=404)
+
+
+def _display_order(value: Ref | Value) -> tuple:
+    code = getattr(value, "code", None)
+    return (_code_key(code) if code else (), str(value).casefold())
+
+
+def _predicate_label(page: Page, predicate: str) -> str:
+    key = f"pred.{_short_iri(predicate)}"
+    text = page.t(key)
+    return _short_iri(predicate) if text == key else text
+
+
+def build_sections(
+    page: Page, labels: Labels, kind: str, iri: str, values: dict[str, list[Any]], subject: dict
+) -> list[Section]:
+    """The kind-specific parts of an entity page."""
+    builder = {
+        "department": _department_sections,
+        "project": _project_sections,
+        "dataset": _dataset_sections,
+        "person": _person_sections,
+        "sdg": _sdg_sections,
+    }.get(kind)
+    return builder(page, labels, iri, values, subject) if builder else []
+
+
+def _refs(labels: Labels, iris: Any) -> list[Ref]:
+    unique = {i.value if isinstance(i, NamedNode) else i for i in iris}
+    return sorted(
+        (labels.ref(i) for i in unique), key=lambda r: (_code_key(r.code) if r.code else (), r.label.casefold())
+    )
+
+
+def _role_label(page: Page, role: Any) -> str:
+    if isinstance(role, NamedNode) and role.value == QS.LeadRole.value:
+        return page.t("role.lead")
+    if isinstance(role, NamedNode) and role.value == QS.PartnerRole.value:
+        return page.t("role.partner")
+    return page.t("role.involved")
+
+
+def _department_sections(page: Page, labels: Labels, iri: str, values: dict, subject: dict) -> list[Section]:
+    projects: dict[str, dict[str, Any]] = {}
+    for row in _rows(page, _DEPT_PROJECTS, subject):
+        entry = projects.setdefault(row["project"].value, {"role": None, "sdg": set()})
+        if "role" in row:
+            entry["role"] = row["role"]
+        if isinstance(row.get("sdg"), NamedNode) and _is_sdg(row["sdg"].value):
+            entry["sdg"].add(row["sdg"].value)
+    table = sorted(
+        ([labels.ref(p), Value(_role_label(page, e["role"])), _refs(labels, e["sdg"])] for p, e in projects.items()),
+        key=lambda r: r[0].label.casefold(),
+    )
+    by_goal: dict[int, list[Ref]] = defaultdict(list)
+    for p, entry in projects.items():
+        for goal in sorted({int(sdg().notation(sdg().goal_of(s))) for s in entry["sdg"]}):
+            by_goal[goal].append(labels.ref(p))
+    goals = [
+        (labels.ref(SDG[str(g)].value), sorted(refs, key=lambda r: r.label.casefold()))
+        for g, refs in sorted(by_goal.items())
+    ]
+    sections = [
+        Section("projects", page.t("section.projects"), table, ["col.project", "col.role", "col.sdg"]),
+        Section("by-goal", page.t("section.by_goal"), goals),
+    ]
+    data = [r["dataset"] for r in _rows(page, _DEPT_DATASETS, subject)]
+    sections.append(Section("datasets", page.t("section.datasets_published"), _refs(labels, data)))
+    children = [r["x"] for r in _rows(page, _IN, subject) if r["p"].value == ORG.subOrganizationOf.value]
+    if children:
+        sections.append(Section("children", page.t("section.children"), _refs(labels, children)))
+    try:
+        partners = defaultdict(list)
+        for row in named(page, "missing-bridges", {"department": iri}):
+            a, b = row["department_a"].value, row["department_b"].value
+            if iri in (a, b):
+                partners[b if a == iri else a].append(row["target"].value)
+        items = [
+            [labels.ref(other), _refs(labels, targets)]
+            for other, targets in sorted(partners.items(), key=lambda kv: -len(kv[1]))
+        ]
+        sections.append(
+            Section("bridges", page.t("section.missing_bridges"), items, ["col.department", "col.shared_targets"])
+        )
+    except Unavailable:
+        sections.append(Section("bridges", page.t("section.missing_bridges"), note="report.unavailable"))
+    if page.staff:
+        members = [
+            [labels.ref(r["person"]), Value(labels.label(r["role"].value) or "" if "role" in r else "")]
+            for r in _rows(page, _DEPT_MEMBERS, subject)
+        ]
+        members.sort(key=lambda r: r[0].label.casefold())
+        sections.append(Section("people", page.t("section.people"), members, ["col.person", "col.role"]))
+    return sections
+
+
+def _project_sections(page: Page, labels: Labels, iri: str, values: dict, subject: dict) -> list[Section]:
+    roles = {r["agent"].value: r["role"] for r in _rows(page, _ASSOCIATIONS, subject)}
+    involved = [
+        [labels.ref(d), Value(_role_label(page, roles.get(d.value)))]
+        for d in values.get(PROV.wasAssociatedWith.value, [])
+    ]
+    involved.sort(key=lambda r: (r[1].text != page.t("role.lead"), r[0].label.casefold()))
+    sections = [
+        Section("departments", page.t("section.departments"), involved, ["col.department", "col.role"]),
+        Section("sdg", page.t("section.sdg"), _refs(labels, values.get(QS.contributesTo.value, []))),
+        Section("used", page.t("section.datasets_used"), _refs(labels, values.get(PROV.used.value, []))),
+    ]
+    try:
+        rows = [r for r in named(page, "unused-datasets", {"project": iri}) if r["project"].value == iri]
+        items = [[labels.ref(r["dataset"]), labels.ref(r["target"])] for r in rows]
+        items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
+        sections.append(
+            Section(
+                "unused", page.t("section.could_use"), items, ["col.dataset", "col.target"], "section.could_use.note"
+            )
+        )
+    except Unavailable:
+        sections.append(Section("unused", page.t("section.could_use"), note="report.unavailable"))
+    return sections
+
+
+def _dataset_sections(page: Page, labels: Labels, iri: str, values: dict, subject: dict) -> list[Section]:
+    incoming = _rows(page, _IN, subject)
+    users = [r["x"] for r in incoming if r["p"].value == PROV.used.value]
+    distributions: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for row in _rows(page, _DISTRIBUTIONS, subject):
+        distributions[row["distribution"].value][_short_iri(row["p"].value)].append(row["o"])
+    dist_rows = []
+    for props in distributions.values():
+        dist_rows.append(
+            [
+                Value(", ".join(_vocabulary_code(f.value) for f in props.get("dct:format", [])) or "–"),
+                Value(", ".join(_vocabulary_code(x.value) for x in props.get("dct:license", [])) or "–"),
+                *[
+                    Value(page.t(key), props[p][0].value) if props.get(p) else Value("–")
+                    for key, p in (("dist.access", "dcat:accessURL"), ("dist.download", "dcat:downloadURL"))
+                ],
+            ]
+        )
+    sections = [
+        Section("sdg", page.t("section.sdg"), _refs(labels, values.get(DCT.subject.value, []))),
+        Section("users", page.t("section.used_by"), _refs(labels, users)),
+        Section(
+            "distributions",
+            page.t("section.distributions"),
+            dist_rows,
+            ["col.format", "col.license", "col.access", "col.download"],
+        ),
+    ]
+    try:
+        rows = [r for r in named(page, "unused-datasets", {"dataset": iri}) if r["dataset"].value == iri]
+        items = [[labels.ref(r["project"]), labels.ref(r["target"])] for r in rows]
+        items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
+        sections.append(
+            Section(
+                "could-serve",
+                page.t("section.could_serve"),
+                items,
+                ["col.project", "col.target"],
+                "section.could_serve.note",
+            )
+        )
+    except Unavailable:
+        sections.append(Section("could-serve", page.t("section.could_serve"), note="report.unavailable"))
+    return sections
+
+
+def _person_sections(page: Page, labels: Labels, iri: str, values: dict, subject: dict) -> list[Section]:
+    memberships: dict[str, Any] = {}
+    for row in _rows(page, _PERSON_MEMBERSHIPS, subject):
+        department = row["department"].value
+        if "role" in row or department not in memberships:
+            memberships[department] = row.get("role") or memberships.get(department)
+    items = [
+        [labels.ref(d), Value(labels.label(r.value) or "" if isinstance(r, NamedNode) else "")]
+        for d, r in memberships.items()
+    ]
+    contact = [r["x"] for r in _rows(page, _IN, subject) if r["p"].value == QS.contactPerson.value]
+    return [
+        Section("departments", page.t("section.memberships"), items, ["col.department", "col.role"]),
+        Section("contact", page.t("section.contact_for"), _refs(labels, contact)),
+    ]
+
+
+def _sdg_sections(page: Page, labels: Labels, iri: str, values: dict, subject: dict) -> list[Section]:
+    index = sdg()
+    sections = []
+    definitions = [o for o in values.get(SKOS.definition.value, []) if isinstance(o, Literal)]
+    definition = _pick_language(definitions, page.lang)
+    projects_by_target: dict[str, set[str]] = defaultdict(set)
+    projects: set[str] = set()
+    for row in _rows(page, _SDG_PROJECTS, subject):
+        projects.add(row["project"].value)
+        projects_by_target[row["via"].value].add(row["project"].value)
+    if index.kind(iri) == "goal":
+        targets = [
+            [labels.ref(t), Value(format_number(len(projects_by_target.get(t.value, ())), page.lang))]
+            for t in index.targets(iri)
+        ]
+        sections.append(Section("targets", page.t("section.targets"), targets, ["col.target", "col.projects"]))
+    else:
+        sections.append(Section("goal", page.t("section.goal"), [labels.ref(index.goal_of(iri))]))
+    sections.append(Section("projects", page.t("section.projects"), _refs(labels, projects)))
+    data = _rows(page, _SDG_DATA, subject)
+    sections.append(
+        Section(
+            "datasets",
+            page.t("section.datasets"),
+            _refs(labels, [r["x"] for r in data if r["type"].value == "dataset"]),
+        )
+    )
+    indicators = [r["x"] for r in data if r["type"].value == "indicator"]
+    if indicators:
+        sections.append(Section("indicators", page.t("section.indicators"), _refs(labels, indicators)))
+    try:
+        who = who_works_on(page, labels, index.notation(iri))
+        items = [[d, ps] for d, ps in (who or {}).get("departments", [])]
+        sections.append(Section("who", page.t("section.who"), items, ["col.department", "col.projects"]))
+    except Unavailable:
+        sections.append(Section("who", page.t("section.who"), note="report.unavailable"))
+    if definition:
+        sections.insert(0, Section("definition", page.t("section.definition"), [Value(definition)]))
+    return sections

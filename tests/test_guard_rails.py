@@ -1,0 +1,326 @@
+"""Guard rails of the public endpoint: deadline, concurrency bound, row cap, no calls to other hosts.
+
+Deadline tests use an on-disk store: only then do queries run in killable worker processes (an
+in-memory store cannot be opened by another process; its queries run in threads, deadline unenforced).
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+
+from api.app import create_app
+from api.executor import ProcessExecutor, ThreadExecutor
+from api.sparql_text import is_single_pattern
+from api.store import EmbeddedStore, Visibility
+from api.testing import EDITOR, READER, fill, make_settings
+
+BIG_GRAPH = "http://example.org/graph/big"
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+# Two patterns: not the single-pattern fast path, so it needs a worker.
+ASK_ANY = "ASK { ?s a ?type . ?s ?p ?o }"
+
+
+def add_big_graph(store: EmbeddedStore, n: int = 10_000) -> EmbeddedStore:
+    """About 10^4 public triples: enough for a cross product that never ends, and for a streamed answer."""
+    quads = (
+        Quad(NamedNode(f"http://example.org/s/{i}"), NamedNode(f"http://example.org/p/{i % 13}"), Literal(f"value {i}"))
+        for i in range(n)
+    )
+    store.replace_graph(BIG_GRAPH, quads, visibility=Visibility.PUBLIC, source="tests", loader="tests", checksum="x")
+    return store
+
+
+@pytest.fixture
+def guarded(serve, tmp_path):
+    """A live server over an on-disk store with a 2 s deadline and two query slots."""
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(store=str(tmp_path / "store"), query_timeout=2.0, max_concurrent_queries=2)
+    return serve(create_app(settings, store=store))
+
+
+def in_background(url: str, query: str) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run() -> None:
+        started = time.monotonic()
+        response = httpx.get(url, params={"query": query}, timeout=30)
+        outcome.update(status=response.status_code, text=response.text, seconds=time.monotonic() - started)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_on_disk_store_runs_queries_in_worker_processes(guarded):
+    assert isinstance(guarded.app.state.executor, ProcessExecutor)
+
+
+def test_in_memory_store_runs_queries_in_threads(client):
+    assert isinstance(client.app.state.executor, ThreadExecutor)
+
+
+@pytest.mark.slow
+def test_explosive_query_ends_within_the_deadline_plus_two_seconds(guarded):
+    started = time.monotonic()
+    response = httpx.get(guarded.sparql, params={"query": EXPLOSIVE}, timeout=30)
+    assert response.status_code == 504
+    assert "2 s deadline" in response.text
+    assert time.monotonic() - started < 2.0 + 2.0
+
+
+@pytest.mark.slow
+def test_concurrent_ask_is_answered_quickly_while_a_query_explodes(guarded):
+    thread, outcome = in_background(guarded.sparql, EXPLOSIVE)
+    time.sleep(0.3)
+    started = time.monotonic()
+    response = httpx.get(guarded.sparql, params={"query": ASK_ANY})
+    assert response.json()["boolean"] is True
+    assert time.monotonic() - started < 0.5
+    thread.join()
+    assert outcome["status"] == 504
+
+
+@pytest.mark.slow
+def test_stopped_query_leaves_no_process_using_a_core(guarded):
+    executor = guarded.app.state.executor
+    before = executor.worker_pids()
+    assert httpx.get(guarded.sparql, params={"query": EXPLOSIVE}, timeout=30).status_code == 504
+    time.sleep(0.5)
+    killed = before - executor.worker_pids()
+    assert len(killed) == 1
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in killed)
+
+
+@pytest.mark.slow
+def test_slot_of_a_stopped_query_is_refilled(guarded):
+    assert httpx.get(guarded.sparql, params={"query": EXPLOSIVE}, timeout=30).status_code == 504
+    deadline = time.monotonic() + 10
+    while len(guarded.app.state.executor.worker_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(guarded.app.state.executor.worker_pids()) == 2
+
+
+@pytest.mark.slow
+def test_excess_queries_get_503_with_retry_after(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(
+        store=str(tmp_path / "store"), query_timeout=2.0, max_concurrent_queries=1, query_queue_timeout=0.1
+    )
+    server = serve(create_app(settings, store=store))
+    thread, _ = in_background(server.sparql, EXPLOSIVE)
+    time.sleep(0.3)
+    response = httpx.get(server.sparql, params={"query": ASK_ANY})
+    thread.join()
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.slow
+def test_single_pattern_query_needs_no_worker(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(
+        store=str(tmp_path / "store"), query_timeout=2.0, max_concurrent_queries=1, query_queue_timeout=0.1
+    )
+    server = serve(create_app(settings, store=store))
+    thread, _ = in_background(server.sparql, EXPLOSIVE)
+    time.sleep(0.3)
+    response = httpx.get(server.sparql, params={"query": "SELECT ?o { ?s ?p ?o } LIMIT 3"})
+    thread.join()
+    assert len(response.json()["results"]["bindings"]) == 3
+
+
+def test_workers_see_writes_made_after_they_started(guarded):
+    query = "ASK { <http://example.org/new> ?p ?o }"
+    assert httpx.get(guarded.sparql, params={"query": query}).json()["boolean"] is False
+    body = b"<http://example.org/new> <http://example.org/p> 1 ."
+    url = f"{guarded.url}/graphs?graph=http://example.org/graph/new&visibility=public"
+    assert httpx.put(url, content=body, headers={"Content-Type": "text/turtle", **EDITOR}).status_code == 201
+    assert httpx.get(guarded.sparql, params={"query": query}).json()["boolean"] is True
+
+
+def test_large_answers_stream_from_a_worker(guarded):
+    url = f"{guarded.url}/graphs?graph={BIG_GRAPH}"
+    response = httpx.get(url, headers={"Accept": "application/n-triples"})
+    assert len(list(parse(response.content, RdfFormat.N_TRIPLES))) == 10_000
+
+
+def test_large_answers_stream_from_a_thread(serve):
+    server = serve(create_app(make_settings(), store=add_big_graph(fill(EmbeddedStore(None)))))
+    response = httpx.get(f"{server.url}/graphs?graph={BIG_GRAPH}", headers={"Accept": "application/n-triples"})
+    assert len(list(parse(response.content, RdfFormat.N_TRIPLES))) == 10_000
+
+
+@pytest.mark.slow
+def test_client_that_leaves_mid_stream_frees_its_slot(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")), n=100_000)
+    settings = make_settings(store=str(tmp_path / "store"), max_concurrent_queries=1, query_queue_timeout=2.0)
+    server = serve(create_app(settings, store=store))
+    with httpx.stream(
+        "GET", f"{server.url}/graphs?graph={BIG_GRAPH}", headers={"Accept": "application/n-triples"}
+    ) as r:
+        next(r.iter_bytes())
+    assert httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=10).json()["boolean"] is True
+
+
+# -- the row cap ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def capped(serve):
+    return serve(create_app(make_settings(max_rows=5), store=add_big_graph(fill(EmbeddedStore(None)), n=20)))
+
+
+def test_truncated_json_says_so_in_a_header_and_a_field(capped):
+    response = httpx.get(capped.sparql, params={"query": "SELECT * { ?s ?p ?o }"})
+    assert response.headers["x-querschnitt-truncated"] == "true"
+    body = response.json()
+    assert (body["truncated"], body["maxRows"], len(body["results"]["bindings"])) == (True, 5, 5)
+
+
+def test_complete_result_says_it_is_not_truncated(capped):
+    response = httpx.get(capped.sparql, params={"query": "SELECT * { ?s ?p ?o } LIMIT 5"})
+    assert response.headers["x-querschnitt-truncated"] == "false"
+    assert "truncated" not in response.json()
+
+
+def test_truncated_csv_says_so_in_the_header(capped):
+    response = httpx.get(capped.sparql, params={"query": "SELECT * { ?s ?p ?o }", "format": "csv"})
+    assert response.headers["x-querschnitt-truncated"] == "true"
+    assert len(response.text.strip().splitlines()) == 1 + 5
+
+
+def test_construct_is_capped_too(capped):
+    response = httpx.get(capped.sparql, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "ntriples"})
+    assert response.headers["x-querschnitt-truncated"] == "true"
+    assert len(list(parse(response.content, RdfFormat.N_TRIPLES))) == 5
+
+
+# -- no requests to other hosts -------------------------------------------------------------------
+
+
+class _Listener(http.server.BaseHTTPRequestHandler):
+    hits: list[str]
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        body = b'{"head":{"vars":[]},"results":{"bindings":[{}]}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A loopback HTTP server that records every request it gets."""
+    hits: list[str] = []
+    handler = type("Recording", (_Listener,), {"hits": hits})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/sparql", hits
+    server.shutdown()
+    server.server_close()
+
+
+def remote_queries(target: str) -> list[str]:
+    host, _, path = target.removeprefix("http://").partition("/")
+    escaped = target.replace("sparql", "sp\\u0061rql")
+    return [
+        f"SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        f"PREFIX remote: <http://{host}/> SELECT * {{ service remote:{path} {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ BIND(<{target}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ SERVICE <{escaped}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ {{ SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
+        f"SELECT * {{ ?s ?p ?o FILTER(?s<?o||'>'=?p) SERVICE <{target}> {{}} FILTER(?o='x') }}",
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_service_to_a_loopback_listener_is_refused_before_evaluation(guarded, listener, index):
+    target, hits = listener
+    response = httpx.get(guarded.sparql, params={"query": remote_queries(target)[index]}, headers=READER)
+    assert response.status_code == 400
+    assert "SERVICE" in response.text
+    assert hits == []
+
+
+def test_refusal_names_the_iri(http, listener):
+    target, _ = listener
+    response = http.get("/sparql", params={"query": remote_queries(target)[0]})
+    assert f"<{target}>" in response.text
+
+
+def test_load_to_a_loopback_listener_is_refused_even_for_editors(guarded, listener):
+    target, hits = listener
+    response = httpx.post(
+        guarded.sparql, data={"update": f"LOAD <{target}> INTO GRAPH <http://example.org/g>"}, headers=EDITOR
+    )
+    assert response.status_code == 400
+    assert "LOAD" in response.text
+    assert hits == []
+
+
+def test_service_inside_an_update_is_refused(guarded, listener):
+    target, hits = listener
+    update = f"INSERT {{ GRAPH <http://example.org/g> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"
+    assert httpx.post(guarded.sparql, data={"update": update}, headers=EDITOR).status_code == 400
+    assert hits == []
+
+
+def test_allow_listed_service_is_called(serve, listener):
+    target, hits = listener
+    server = serve(create_app(make_settings(service_allowlist=target), store=fill(EmbeddedStore(None))))
+    response = httpx.get(server.sparql, params={"query": f"SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"})
+    assert response.status_code == 200
+    assert len(hits) == 1
+
+
+# -- the single-pattern fast path -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASK { ?s ?p ?o }",
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10",
+        "PREFIX dct: <http://purl.org/dc/terms/> SELECT ?t { ?d dct:title ?t . }",
+        "CONSTRUCT WHERE { ?s a <http://www.w3.org/ns/dcat#Dataset> }",
+    ],
+)
+def test_one_triple_pattern_takes_the_fast_path(query):
+    assert is_single_pattern(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        EXPLOSIVE,
+        "ASK { ?a ?b ?c . ?d ?e ?f }",
+        "ASK { ?s ?p ?o FILTER(REGEX(?o, '(a+)+b')) }",
+        "ASK { ?s <http://example.org/p>* ?o }",
+        "SELECT * { ?s ?p ?o } ORDER BY ?o",
+        "SELECT * { ?s ?p ?o } OFFSET 100000",
+        "SELECT DISTINCT ?o { ?s ?p ?o }",
+        "SELECT * { ?s ?p ?o ; ?q ?r }",
+        "SELECT * { ?s ?p ?o # }\n ?a ?b ?c }",
+        "ASK { ?s ?p ?o FILTER(?s<?o||'>'=?p) }",
+    ],
+)
+def test_anything_more_goes_to_a_worker(query):
+    assert not is_single_pattern(query)

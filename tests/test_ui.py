@@ -1,0 +1,672 @@
+"""The staff web UI (issue 6) through the ASGI app: pages, filters, exports, login, language, safety.
+
+Pages are parsed into a small element tree (stdlib `html.parser`) and asserted on structure: table
+cells, links, headings, labels; never on raw substrings of the markup, except to prove escaping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+
+import api.store
+import loaders.demo
+import loaders.sdg
+import loaders.staff
+from api import i18n, publishing, search, ui
+from api.app import create_app
+from api.named_queries import QueryRegistry
+from api.store import EmbeddedStore, Visibility
+from api.testing import READER, READER_TOKEN, fill, make_settings
+from loaders.sdg import SdgIndex
+from loaders.vocab import DCT, PROV, QS, RDF
+
+BASE = "https://musterstadt.example/id/"
+TEMPLATES = Path(ui.__file__).parent / "templates" / "ui"
+GAP_KINDS = list(ui.GAP_KINDS)
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+def demo_store(settings) -> EmbeddedStore:
+    """The demo municipality with the SDG taxonomy, as `querschnitt demo` loads it."""
+    rows = loaders.demo.generate_rows()
+    result = loaders.staff.build(
+        loaders.staff.sheets_from_rows(rows, source="demo"),
+        base=settings.base_iri,
+        municipality=loaders.staff.Municipality(loaders.demo.MUSTERSTADT_NAME, loaders.demo.MUSTERSTADT_KEY),
+        graph=settings.graph_iri("demo"),
+        internal_graph=settings.graph_iri("demo-internal"),
+    )
+    store = api.store.open_store("memory")
+    try:
+        from api import derived
+    except ImportError:  # the derived relations are optional for the UI
+        derived = None
+    if derived is not None:
+        derived.install(store)
+    store.replace_graphs(
+        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, qs in result.graphs.items() for q in qs),
+        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
+        source="demo",
+        loader="demo",
+        checksum="x",
+    )
+    sdg_graph = settings.graph_iri("sdg")
+    store.replace_graph(
+        sdg_graph,
+        loaders.sdg.taxonomy_quads(NamedNode(sdg_graph)),
+        visibility=Visibility.PUBLIC,
+        source="sdg",
+        loader="sdg",
+        checksum="y",
+    )
+    return store
+
+
+def ui_app(store: EmbeddedStore) -> FastAPI:
+    """The app with the UI, search and publishing routers, as api/app.py includes them."""
+    app = create_app(make_settings(), store=store)
+    for router in (ui.router, search.router, publishing.router):
+        app.include_router(router)
+    return app
+
+
+@pytest.fixture(scope="module")
+def store() -> EmbeddedStore:
+    return demo_store(make_settings())
+
+
+@pytest.fixture(scope="module")
+def app(store) -> FastAPI:
+    return ui_app(store)
+
+
+@pytest.fixture(scope="module")
+def ui_client(app) -> Iterator[TestClient]:
+    """An anonymous browser: https, so the Secure session cookie travels, and German first."""
+    with TestClient(app, base_url="https://testserver", headers={"Accept-Language": "de-DE,de;q=0.9"}) as client:
+        yield client
+
+
+@pytest.fixture
+def fresh_client(app) -> Iterator[TestClient]:
+    """A browser with its own cookie jar, for tests that sign in or switch language."""
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+
+
+# -- a small HTML tree ----------------------------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None = None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def iter(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.iter()
+
+    def find_all(self, tag: str, **attrs: str) -> list[Node]:
+        return [
+            n for n in self.iter() if n.tag == tag and all(n.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
+
+    def find(self, tag: str, **attrs: str) -> Node:
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag} {attrs}>"
+        return found[0]
+
+    def text(self) -> str:
+        parts = [c if isinstance(c, str) else c.text() for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    def classes(self) -> list[str]:
+        return (self.attrs.get("class") or "").split()
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs), self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Node(tag, dict(attrs), self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def html(response) -> Node:
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["content-type"].startswith("text/html")
+    builder = _TreeBuilder()
+    builder.feed(response.text)
+    return builder.root
+
+
+def select(store: EmbeddedStore, sparql: str, *, internal: bool = False) -> list[dict]:
+    result = store.query(sparql, include_internal=internal)
+    return [{v.value: row[v.value] for v in result.variables if row[v.value] is not None} for row in result]
+
+
+def page_links(node: Node) -> list[str]:
+    return [a.attrs["href"] for a in node.find_all("a") if (a.attrs.get("href") or "").startswith("/page/")]
+
+
+# -- dashboard ------------------------------------------------------------------------------------
+
+
+def departments_with_projects(store) -> int:
+    rows = select(
+        store,
+        f"SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?p a <{QS.Project.value}> ; <{PROV.wasAssociatedWith.value}> ?d ;"
+        f" <{QS.contributesTo.value}> ?sdg }}",
+    )
+    return int(rows[0]["n"].value)
+
+
+def test_heatmap_has_a_row_per_department_with_projects_and_17_goal_columns(ui_client, store):
+    table = html(ui_client.get("/")).find("table", id="heatmap")
+    goal_headers = [th for th in table.find("thead").find_all("th") if "goal" in th.classes()]
+    rows = table.find("tbody").find_all("tr")
+    assert [th.text() for th in goal_headers] == [str(n) for n in range(1, 18)]
+    assert len(rows) == departments_with_projects(store) >= 12
+    assert all(len(row.find_all("td")) == 17 for row in rows)
+
+
+def test_heatmap_cells_print_the_project_counts_of_the_coverage_matrix(ui_client, app, store):
+    table = html(ui_client.get("/")).find("table", id="heatmap")
+    cells = [td.text() for td in table.find("tbody").find_all("td")]
+    coverage = select(store, app.state.queries["coverage-matrix"].sparql)
+    assert all(re.fullmatch(r"\d+", c) for c in cells)
+    assert sum(int(c) for c in cells) == sum(int(r["projects"].value) for r in coverage)
+
+
+def test_heatmap_goal_headers_carry_the_official_goal_colour(ui_client):
+    table = html(ui_client.get("/")).find("table", id="heatmap")
+    headers = [th for th in table.find("thead").find_all("th") if "goal" in th.classes()]
+    css = ui_client.get("/ui/sdg-colours.css").text
+    index = SdgIndex.builtin()
+    for goal, th in zip(index.goals(), headers, strict=True):
+        n = index.notation(goal)
+        assert f"g{n}" in th.classes()
+        assert re.search(rf"\.g{n},a\.g{n},a\.g{n}:visited\{{--goal:{index.colour(goal)};", css)
+
+
+def test_every_goal_colour_and_heatmap_shade_has_aa_contrast_text():
+    rules = re.findall(r"background-color:(#[0-9a-fA-F]{6});color:(#[0-9a-fA-F]{6})", ui.goal_css())
+    assert len(rules) == 17 * 6
+    assert min(ui.contrast(bg, fg) for bg, fg in rules) >= 4.5
+    # The light goal colours get black text, not white (#FCC30B on white text would be 1.7:1).
+    assert ui.text_colour("#FCC30B") == "#000000"
+
+
+def test_dashboard_shows_headline_counts(ui_client, app, store):
+    counts = {
+        li.find("span", **{"class": "count-label"}).text(): li.find("span", **{"class": "count-number"}).text()
+        for li in html(ui_client.get("/")).find("ul", **{"class": "counts"}).find_all("li")
+    }
+    projects = select(store, f"SELECT (COUNT(*) AS ?n) {{ ?p a <{QS.Project.value}> }}")[0]["n"].value
+    bridges = len(select(store, app.state.queries["missing-bridges"].sparql))
+    blind = len(select(store, app.state.queries["blind-spots"].sparql))
+    assert counts["Projekte"] == projects
+    assert counts["fehlende Brücken"] == str(bridges) and bridges > 0
+    assert counts["blinde Flecken"] == str(blind)
+    assert int(counts["Datensätze"]) > 0
+
+
+def test_top_missing_bridges_read_as_german_sentences(ui_client):
+    items = html(ui_client.get("/")).find("ol", **{"class": "bridges"}).find_all("li")
+    sentences = [li.text() for li in items]
+    assert 1 <= len(sentences) <= ui.TOP_BRIDGES
+    assert all(re.match(r".+ und .+ arbeiten beide an .+, aber an keinem gemeinsamen Projekt\.$", s) for s in sentences)
+    planted = [s for s in sentences if s.startswith("Tiefbauamt und Umweltamt arbeiten beide an")]
+    assert planted and "11.2" in planted[0]
+
+
+def test_top_missing_bridges_read_as_english_sentences(ui_client):
+    page = html(ui_client.get("/", headers={"Accept-Language": "en"}))
+    sentences = [li.text() for li in page.find("ol", **{"class": "bridges"}).find_all("li")]
+    assert all(re.match(r".+ and .+ both work on .+, but on no joint project\.$", s) for s in sentences)
+
+
+def test_dashboard_links_to_every_gap_report_and_the_sparql_page(ui_client):
+    hrefs = {a.attrs.get("href") for a in html(ui_client.get("/")).find_all("a")}
+    assert {f"/gaps/{kind}" for kind in GAP_KINDS} <= hrefs
+    assert "/sparql" in hrefs
+
+
+# -- gap reports ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", GAP_KINDS)
+def test_gap_report_rows_link_to_entity_pages(ui_client, app, store, kind):
+    page = html(ui_client.get(f"/gaps/{kind}"))
+    rows = page.find("table", id="report").find("tbody").find_all("tr")
+    expected = len(select(store, app.state.queries[kind].sparql))
+    assert len(rows) == min(expected, ui.PAGE_SIZE) > 0
+    assert all(page_links(row) for row in rows)
+
+
+def test_gap_filters_keep_the_rows_of_one_department_and_goal(ui_client):
+    tiefbauamt = f"{BASE}department/tiefbauamt"
+    page = html(ui_client.get("/gaps/missing-bridges", params={"department": tiefbauamt, "goal": "11"}))
+    rows = page.find("table", id="report").find("tbody").find_all("tr")
+    assert rows
+    for row in rows:
+        assert "/page/department/tiefbauamt" in page_links(row)
+        codes = [a.text() for a in row.find_all("a") if "chip" in a.classes()]
+        assert codes and all(code.startswith("11.") for code in codes)
+    selected = page.find("select", id="filter-department").find("option", value=tiefbauamt)
+    assert "selected" in selected.attrs
+
+
+def test_gap_filter_by_department_also_matches_projects_and_datasets_of_it(ui_client, store):
+    umweltamt = f"{BASE}department/umweltamt"
+    page = html(ui_client.get("/gaps/unused-datasets", params={"department": umweltamt}))
+    rows = page.find("table", id="report").find("tbody").find_all("tr")
+    assert "/page/dataset/luftmessdaten" in {link for row in rows for link in page_links(row)}
+
+
+def test_gap_report_exports_csv_with_iri_and_label_columns(ui_client, app, store):
+    response = ui_client.get("/gaps/missing-bridges", params={"format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == len(select(store, app.state.queries["missing-bridges"].sparql))
+    assert {"department_a", "department_a_label", "target", "target_label"} <= set(rows[0])
+    assert {r["department_a_label"] for r in rows if r["department_a"] == f"{BASE}department/tiefbauamt"} == {
+        "Tiefbauamt"
+    }
+
+
+def test_gap_report_exports_xlsx_with_the_filtered_rows(ui_client):
+    params = {"department": f"{BASE}department/tiefbauamt", "format": "xlsx"}
+    response = ui_client.get("/gaps/missing-bridges", params=params)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    table = list(sheet.iter_rows(values_only=True))
+    page = html(ui_client.get("/gaps/missing-bridges", params={"department": params["department"]}))
+    assert len(table) - 1 == len(page.find("table", id="report").find("tbody").find_all("tr"))
+    assert all(f"{BASE}department/tiefbauamt" in row for row in table[1:])
+
+
+def test_exports_neutralise_spreadsheet_formulas():
+    evil = ui.Ref(
+        f"{BASE}department/x", '=HYPERLINK("http://evil.example","klick")', "/page/department/x", "department"
+    )
+    report = ui.Report("silo-departments", ["department", "projects"], [[evil, ui.Value("-3", number=-3.0)]], 1)
+    page = ui.Page(request=None, principal=ui.ANONYMOUS, lang="de")  # type: ignore[arg-type]
+    header, rows = ui.export_table(page, report)
+    assert rows == [[f"{BASE}department/x", "'" + evil.label, -3.0]]
+    assert [ui.spreadsheet_safe(s) for s in ("+1", "-1", "@SUM(A1)", "\t=1", "plain")] == [
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\t=1",
+        "plain",
+    ]
+
+
+def test_xlsx_export_writes_text_cells_never_formulas(ui_client, store):
+    response = ui_client.get("/gaps/silo-departments", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert all(cell.data_type in ("s", "n") for row in sheet.iter_rows() for cell in row)
+
+
+def test_missing_named_query_shows_report_not_available(store, tmp_path):
+    app = ui_app(store)
+    app.state.queries = QueryRegistry(tmp_path)
+    with TestClient(app, base_url="https://testserver") as client:
+        for path in ("/", "/gaps/missing-bridges", "/page/department/tiefbauamt"):
+            notices = html(client.get(path)).find_all("p", **{"class": "notice"})
+            assert any("Bericht nicht verfügbar." in n.text() for n in notices), path
+
+
+def test_unknown_gap_report_is_404(ui_client):
+    assert ui_client.get("/gaps/nonsense").status_code == 404
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def test_search_for_radweg_shows_projects_grouped_by_type(ui_client):
+    page = html(ui_client.get("/search", params={"q": "Radweg"}))
+    group = page.find("h3", id="group-project").parent
+    titles = [a.text() for a in group.find_all("a")]
+    assert "Sanierung Radweg Bahnhofstraße" in titles
+    assert all(h.attrs["id"].startswith("group-") for h in page.find_all("h3") if h.attrs.get("id"))
+
+
+def test_search_field_is_a_labelled_combobox_for_suggestions(ui_client):
+    page = html(ui_client.get("/search"))
+    field = page.find("input", id="q")
+    assert page.find("label", for_="q").text() == "Suchbegriff"
+    assert field.attrs["role"] == "combobox" and field.attrs["data-suggest-url"] == "/api/search/suggest"
+    assert page.find("ul", id=field.attrs["aria-controls"]).attrs["role"] == "listbox"
+
+
+def test_search_for_a_target_answers_who_works_on_it(ui_client):
+    page = html(ui_client.get("/search", params={"q": "11.2"}))
+    table = page.find("table", id="who-table")
+    departments = [th.text() for th in table.find("tbody").find_all("th")]
+    assert "Tiefbauamt" in departments and "Umweltamt" in departments
+    assert all(th.attrs["scope"] == "row" for th in table.find("tbody").find_all("th"))
+
+
+def test_who_works_on_an_unknown_code_says_so(ui_client):
+    page = html(ui_client.get("/search", params={"sdg_code": "99.9"}))
+    assert "99.9" in page.find("p", role="alert").text()
+
+
+# -- entity pages ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("department/tiefbauamt", "Tiefbauamt"),
+        ("project/radverkehrskonzept", "Radverkehrskonzept 2030"),
+        ("dataset/luftmessdaten", "Luftmessdaten (NO2, PM10, PM2,5)"),
+        ("sdg/11.2", "11.2 Sichere, bezahlbare und nachhaltige Verkehrssysteme für alle"),
+        ("sdg/11", "11 Nachhaltige Städte und Gemeinden"),
+    ],
+)
+def test_entity_pages_show_what_it_is_and_link_to_its_data(ui_client, path, heading):
+    page = html(ui_client.get(f"/page/{path}"))
+    assert page.find("h1").text() == heading
+    alternates = {link.attrs["type"]: link.attrs["href"] for link in page.find_all("link", rel="alternate")}
+    assert set(alternates) == {"text/turtle", "application/ld+json"}
+    if not path.startswith("sdg/"):
+        assert alternates["text/turtle"] == f"/id/{path}"
+    assert page_links(page.find("main"))
+
+
+def test_entity_page_turtle_link_gives_the_entity_as_rdf(ui_client):
+    page = html(ui_client.get("/page/project/radverkehrskonzept"))
+    href = next(a.attrs["href"] for a in page.find_all("a") if a.attrs.get("type") == "text/turtle")
+    response = ui_client.get(href)
+    triples = list(parse(response.content, format=RdfFormat.TURTLE))
+    assert any(t.subject == NamedNode(f"{BASE}project/radverkehrskonzept") for t in triples)
+
+
+def test_sdg_page_turtle_link_describes_the_target(ui_client):
+    page = html(ui_client.get("/page/sdg/11.2"))
+    href = next(a.attrs["href"] for a in page.find_all("a") if a.attrs.get("type") == "text/turtle")
+    triples = list(parse(ui_client.get(href).content, format=RdfFormat.TURTLE))
+    assert any(t.subject == NamedNode("http://metadata.un.org/sdg/11.2") for t in triples)
+
+
+def test_entity_page_sends_rdf_clients_to_the_data(ui_client):
+    response = ui_client.get("/page/dataset/luftmessdaten", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/id/dataset/luftmessdaten?format=turtle"
+
+
+def test_department_page_lists_projects_by_goal_for_the_heatmap_links(ui_client):
+    page = html(ui_client.get("/page/department/tiefbauamt"))
+    goal_11 = page.find("h3", id="goal-11")
+    projects = goal_11.parent.children[goal_11.parent.children.index(goal_11) + 1 :]
+    titles = [a.text() for node in projects if isinstance(node, Node) for a in node.find_all("a")]
+    assert "Radverkehrskonzept 2030" in titles
+
+
+def test_project_page_names_lead_and_partner_departments(ui_client):
+    page = html(ui_client.get("/page/project/radverkehrskonzept"))
+    section = page.find("section", **{"aria-labelledby": "section-departments"})
+    rows = {tr.find_all("td")[0].text(): tr.find_all("td")[1].text() for tr in section.find("tbody").find_all("tr")}
+    assert rows == {"Tiefbauamt": "Federführung", "Stadtplanungsamt": "Partner"}
+
+
+@pytest.mark.parametrize("path", ["department/nope", "sdg/99.9", "secret/x", "project/../../etc"])
+def test_unknown_entities_are_404(ui_client, path):
+    assert ui_client.get(f"/page/{path}").status_code == 404
+
+
+# -- visibility and login -------------------------------------------------------------------------
+
+
+def people(store) -> list[tuple[str, str, str]]:
+    rows = select(
+        store,
+        "SELECT ?p ?name ?mail { ?p a <http://xmlns.com/foaf/0.1/Person> ; <http://xmlns.com/foaf/0.1/name> ?name ;"
+        " <http://xmlns.com/foaf/0.1/mbox> ?mail }",
+        internal=True,
+    )
+    return [(r["p"].value, r["name"].value, r["mail"].value.removeprefix("mailto:")) for r in rows]
+
+
+ANONYMOUS_PAGES = [
+    "/",
+    "/gaps",
+    *[f"/gaps/{kind}" for kind in GAP_KINDS],
+    "/search?q=Radweg",
+    "/search?q=11.2",
+    "/search?q=Tiefbauamt",
+    "/page/department/tiefbauamt",
+    "/page/project/radverkehrskonzept",
+    "/page/dataset/luftmessdaten",
+    "/page/sdg/11.2",
+]
+
+
+def test_anonymous_pages_show_no_personal_data(ui_client, store):
+    staff = people(store)
+    assert staff
+    for path in ANONYMOUS_PAGES:
+        text = ui_client.get(path).text
+        leaked = [name for iri, name, mail in staff if name in text or mail in text or iri in text]
+        assert not leaked, (path, leaked[:3])
+
+
+def test_person_pages_are_404_for_anonymous_visitors(ui_client, store):
+    iri, _, _ = people(store)[0]
+    assert ui_client.get("/page/" + iri.removeprefix(BASE)).status_code == 404
+
+
+def test_staff_token_shows_person_pages_and_contact_persons(ui_client, store):
+    iri, name, mail = people(store)[0]
+    page = html(ui_client.get("/page/" + iri.removeprefix(BASE), headers=READER))
+    assert page.find("h1").text() == name
+    assert mail in [a.text() for a in page.find_all("a")]
+
+
+def test_staff_see_the_people_of_a_department_and_anonymous_visitors_do_not(ui_client):
+    staff = html(ui_client.get("/page/department/tiefbauamt", headers=READER))
+    anonymous = html(ui_client.get("/page/department/tiefbauamt"))
+    people_rows = staff.find("section", **{"aria-labelledby": "section-people"}).find("tbody").find_all("tr")
+    assert people_rows and all(page_links(row)[0].startswith("/page/person/") for row in people_rows)
+    assert not anonymous.find_all("section", **{"aria-labelledby": "section-people"})
+
+
+def test_login_sets_a_secure_httponly_strict_session_cookie(fresh_client):
+    response = fresh_client.post("/login", data={"token": READER_TOKEN, "next": "/gaps"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/gaps"
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith(f"{ui.SESSION_COOKIE}=")
+    assert {"httponly", "secure", "samesite=strict", "path=/"} <= {p.strip() for p in cookie.split(";")}
+
+
+def test_login_session_shows_internal_data(fresh_client):
+    anonymous = html(fresh_client.get("/page/project/radverkehrskonzept")).find("dl", **{"class": "facts"}).text()
+    fresh_client.post("/login", data={"token": READER_TOKEN})
+    staff = html(fresh_client.get("/page/project/radverkehrskonzept")).find("dl", **{"class": "facts"}).text()
+    assert "Ansprechperson" not in anonymous and "Ansprechperson" in staff
+
+
+def test_logout_ends_the_session(fresh_client):
+    fresh_client.post("/login", data={"token": READER_TOKEN})
+    old = fresh_client.cookies.get(ui.SESSION_COOKIE)
+    fresh_client.post("/logout")
+    assert fresh_client.cookies.get(ui.SESSION_COOKIE) is None
+    replayed = fresh_client.get("/page/project/radverkehrskonzept", headers={"Cookie": f"{ui.SESSION_COOKIE}={old}"})
+    assert "Ansprechperson" not in html(replayed).find("dl", **{"class": "facts"}).text()
+
+
+def test_login_with_a_wrong_token_is_refused_without_a_cookie(fresh_client):
+    response = fresh_client.post("/login", data={"token": "guess"})
+    assert response.status_code == 401 and "set-cookie" not in response.headers
+
+
+def test_login_from_another_site_is_refused(fresh_client):
+    response = fresh_client.post("/login", data={"token": READER_TOKEN}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_login_only_redirects_within_the_site(fresh_client, target):
+    response = fresh_client.post("/login", data={"token": READER_TOKEN, "next": target}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+# -- language -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        (None, "de"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr-FR,fr;q=0.9,en;q=0.8,de;q=0.7", "en"),
+        ("en;q=0.5,de;q=0.5", "de"),
+        ("de-CH", "de"),
+        ("fr", "de"),
+    ],
+)
+def test_language_follows_accept_language_german_first(header, lang):
+    assert i18n.from_accept_language(header) == lang
+
+
+def test_language_switch_sets_a_cookie_that_later_pages_follow(fresh_client):
+    headers = {"Accept-Language": "de"}
+    assert html(fresh_client.get("/", headers=headers)).find("html").attrs["lang"] == "de"
+    switched = html(fresh_client.get("/?lang=en", headers=headers))
+    assert switched.find("html").attrs["lang"] == "en"
+    assert switched.find("h1").text() == "Sustainability in Musterstadt: who works on what?"
+    assert html(fresh_client.get("/gaps", headers=headers)).find("h1").text() == "Gaps"
+
+
+def test_language_switch_link_keeps_the_page_and_its_filters(ui_client):
+    page = html(ui_client.get("/gaps/missing-bridges", params={"goal": "11"}))
+    switch = page.find("a", hreflang="en")
+    assert switch.attrs["href"] == "/gaps/missing-bridges?goal=11&lang=en"
+    assert switch.attrs["lang"] == "en" and switch.text() == "English"
+
+
+def test_both_catalogues_have_the_same_keys():
+    assert set(i18n.MESSAGES["de"]) == set(i18n.MESSAGES["en"])
+
+
+def test_templates_use_only_keys_of_the_catalogue():
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([a-z_.-]+)["']\s*[,)]""", template.read_text()))
+    assert used and used <= set(i18n.MESSAGES["de"])
+
+
+# -- accessibility and safety ---------------------------------------------------------------------
+
+PAGES = [
+    "/",
+    "/gaps",
+    "/gaps/missing-bridges",
+    "/gaps/silo-departments",
+    "/search?q=Radweg&sdg_code=11.2",
+    "/page/department/tiefbauamt",
+    "/page/project/radverkehrskonzept",
+    "/page/dataset/luftmessdaten",
+    "/page/sdg/11",
+    "/login",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_have_landmarks_a_skip_link_and_ordered_headings(ui_client, path):
+    page = html(ui_client.get(path))
+    assert page.find("html").attrs["lang"] == "de"
+    assert page.find("a", **{"class": "skip-link"}).attrs["href"] == "#main"
+    assert page.find("main").attrs["id"] == "main"
+    assert page.find_all("header") and page.find_all("nav") and page.find_all("footer")
+    levels = [int(n.tag[1]) for n in page.iter() if re.fullmatch(r"h[1-6]", n.tag)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_table_headers_have_scope_and_fields_have_labels(ui_client, path):
+    page = html(ui_client.get(path))
+    assert all(th.attrs.get("scope") in ("col", "row") for th in page.find_all("th"))
+    labelled = {label.attrs.get("for") for label in page.find_all("label")}
+    fields = [n for n in page.iter() if n.tag in ("input", "select") and n.attrs.get("type") != "hidden"]
+    assert all(f.attrs.get("id") in labelled for f in fields)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_have_no_inline_script_or_style_and_a_strict_csp(ui_client, path):
+    response = ui_client.get(path)
+    page = html(response)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert all(s.attrs.get("src") for s in page.find_all("script")) and not page.find_all("style")
+    assert not [(n.tag, a) for n in page.iter() for a in n.attrs if a.startswith("on") or a == "style"]
+
+
+def test_every_value_is_escaped(tmp_path):
+    store = fill(EmbeddedStore(None))
+    graph = NamedNode(f"{BASE}graph/evil")
+    project = NamedNode(f"{BASE}project/evil")
+    quads = [
+        Quad(project, RDF.type, QS.Project, graph),
+        Quad(project, DCT["title"], Literal('<script>alert("x")</script>', language="de"), graph),
+        Quad(project, DCT.description, Literal("<img src=x onerror=alert(1)>", language="de"), graph),
+    ]
+    store.replace_graph(graph.value, quads, visibility=Visibility.PUBLIC, source="t", loader="t", checksum="z")
+    with TestClient(ui_app(store), base_url="https://testserver") as client:
+        page = client.get("/page/project/evil")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert html(page).find("h1").text() == '<script>alert("x")</script>'
+
+
+def test_static_files_are_served_without_a_cdn(ui_client):
+    page = html(ui_client.get("/"))
+    sources = [n.attrs.get("href") for n in page.find_all("link")] + [s.attrs["src"] for s in page.find_all("script")]
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources if s)
+    assert ui_client.get("/static/ui/ui.css").status_code == 200
+    assert ui_client.get("/static/ui/ui.js").status_code == 200
+
+
+def test_print_stylesheet_hides_navigation_and_forms():
+    css = (Path(ui.__file__).parent / "static" / "ui" / "ui.css").read_text()
+    print_rules = css[css.index("@media print") :]
+    assert all(selector in print_rules for selector in (".site-nav", ".filters", ".search-form", ".paging"))
