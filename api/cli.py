@@ -12,10 +12,10 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
-from pyoxigraph import NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 from rich.console import Console
 from rich.table import Table
 
@@ -48,6 +48,73 @@ def _settings() -> Settings:
 _opened: list[EmbeddedStore] = []
 
 
+class ServerTarget:
+    """A running Querschnitt server as the target of a load: each graph goes there by GSP PUT.
+
+    Internal graphs are sent first, so a public graph never points at data the server lacks. Each PUT is
+    atomic on the server; a load of several graphs is not one transaction there (unlike a local load).
+    """
+
+    def __init__(self, url: str, token: str):
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=300)
+
+    def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str) -> list:
+        import contextlib
+        import tempfile
+
+        with contextlib.ExitStack() as files:
+            bodies: dict[str, IO[bytes]] = {}
+            for quad in quads:
+                graph = quad.graph_name.value
+                if graph not in bodies:
+                    bodies[graph] = files.enter_context(tempfile.TemporaryFile())
+                bodies[graph].write(f"{quad.subject} {quad.predicate} {quad.object} .\n".encode())
+            graphs = list(visibility) if isinstance(visibility, dict) else list(bodies)
+            for graph in sorted(graphs, key=lambda g: self._visibility(visibility, g) is Visibility.PUBLIC):
+                body = b""
+                if graph in bodies:
+                    bodies[graph].seek(0)
+                    body = bodies[graph].read()
+                answer = self.client.put(
+                    f"{self.url}/graphs",
+                    params={"graph": graph, "visibility": self._visibility(visibility, graph).value, "source": source},
+                    content=body,
+                    headers={"Content-Type": "application/n-triples"},
+                )
+                if answer.status_code >= 400:
+                    raise StoreError(f"{self.url} refused graph {graph}: HTTP {answer.status_code} {answer.text[:300]}")
+                err.print(f"[green]sent[/] {graph} to {self.url}")
+        return []
+
+    @staticmethod
+    def _visibility(visibility, graph: str) -> Visibility:
+        return visibility[graph] if isinstance(visibility, dict) else visibility
+
+    def query(self, sparql: str, **_) -> list:
+        answer = self.client.post(
+            f"{self.url}/sparql", data={"query": sparql}, headers={"Accept": "application/sparql-results+json"}
+        )
+        answer.raise_for_status()
+        return [
+            {name: NamedNode(v["value"]) if v["type"] == "uri" else Literal(v["value"]) for name, v in row.items()}
+            for row in answer.json()["results"]["bindings"]
+        ]
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _remember_server(target: ServerTarget) -> ServerTarget:
+    _opened.append(target)
+    return target
+
+
 def _remember(store: EmbeddedStore) -> EmbeddedStore:
     _opened.append(store)
     return store
@@ -74,8 +141,10 @@ def command(*args, group: typer.Typer = app, **kwargs):
     return decorate
 
 
-def _open(store: str | None, *, read_only_fallback: bool = False) -> EmbeddedStore:
+def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
     """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
+    if isinstance(store, ServerTarget):
+        return store
     location = store or _settings().store
     try:
         return _remember(open_store(location))
@@ -182,13 +251,17 @@ def _commit(target: EmbeddedStore, result: LoadResult, *, source: str, loader: s
         _report(result, label=label)
         err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
-    target.replace_graphs(
-        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, quads in result.graphs.items() for q in quads),
-        visibility={g: visibility_of(g) for g in result.graphs},
-        source=source,
-        loader=loader,
-        checksum=checksum,
-    )
+    try:
+        target.replace_graphs(
+            (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, quads in result.graphs.items() for q in quads),
+            visibility={g: visibility_of(g) for g in result.graphs},
+            source=source,
+            loader=loader,
+            checksum=checksum,
+        )
+    except StoreError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_STORE) from None
     target.flush()
     _report(result, label=label)
 
@@ -222,6 +295,12 @@ def load(
     skip_validation: Annotated[
         bool, typer.Option("--skip-validation", help="Skip the SHACL check of spreadsheet loads (large bulk loads).")
     ] = False,
+    server: Annotated[
+        str | None, typer.Option(help="Send the result to a running server (Graph Store Protocol) instead of a store.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="QUERSCHNITT_TOKEN", help="Editor token for --server (or QUERSCHNITT_TOKEN).")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Load a source into its own named graph, replacing the previous version atomically.
@@ -233,8 +312,14 @@ def load(
     Example: querschnitt load kleinstadt/ --name kleinstadt
     Example: querschnitt load extra.ttl --internal
     Example: querschnitt load https://ckan.example.org/catalog.ttl --name ckan
+    Example: querschnitt load kleinstadt.xlsx --server http://127.0.0.1:8000 --token $TOKEN
     """
     settings = _settings()
+    if server is not None:
+        if not token:
+            err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
+            raise typer.Exit(2)
+        store = _remember_server(ServerTarget(server, token))
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:

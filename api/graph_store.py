@@ -106,7 +106,8 @@ async def _write(request: Request, *, replace: bool) -> Response:
     def write() -> bool:
         known = {g.iri: g for g in store.graphs()}
         existed = graph in known
-        source = f"Graph Store Protocol {'PUT' if replace else 'POST'}"
+        # `querschnitt load --server` names the original source, so the metadata says where data came from.
+        source = request.query_params.get("source") or f"Graph Store Protocol {'PUT' if replace else 'POST'}"
         quads = parse(body, rdf_format, base_iri=graph)
         if replace:
             chosen = visibility or (known[graph].visibility if existed else Visibility.INTERNAL)

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 import api
 import loaders
+from api.app import create_app
 from api.cli import app
 from api.settings import Settings
 from api.store import open_store
+from api.testing import EDITOR_TOKEN, READER_TOKEN, LiveServer, make_settings
 from loaders.demo import MUSTERSTADT_KEY, generate_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,3 +259,32 @@ def test_sdg_texts_adds_german_definitions(tmp_path):
         'SELECT ?d { <http://metadata.un.org/sdg/11.2> <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(LANG(?d) = "de") }',
     )
     assert "Verkehrssystemen" in answer.stdout
+
+
+def test_load_with_server_sends_the_graphs_to_a_running_server(tmp_path):
+    store = open_store("memory")
+    with LiveServer(create_app(make_settings(), store=store)) as server:
+        result = run(
+            "load",
+            ROOT / "tests" / "data" / "staff" / "good",
+            "--name",
+            "kleinstadt",
+            "--server",
+            server.url,
+            "--token",
+            EDITOR_TOKEN,
+        )
+        assert result.exit_code == 0, result.output
+        public = {g.iri.rsplit("/", 1)[1]: g.visibility.value for g in store.graphs() if g.loader == "graph-store"}
+    assert public == {"kleinstadt": "public", "kleinstadt-internal": "internal"}
+
+
+def test_load_with_server_and_a_reader_token_is_refused_and_writes_nothing(tmp_path):
+    store = open_store("memory")
+    with LiveServer(create_app(make_settings(), store=store)) as server:
+        result = run(
+            "load", ROOT / "tests" / "data" / "staff" / "good", "--server", server.url, "--token", READER_TOKEN
+        )
+    assert result.exit_code == 3
+    assert "403" in result.output
+    assert [g for g in store.graphs() if g.loader == "graph-store"] == []
