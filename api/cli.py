@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import re
 import sys
 from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from pyoxigraph import Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 from rich.console import Console
 from rich.table import Table
 
+from api.demo import install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
 from api.store import EmbeddedStore, StoreError, Visibility, open_store
@@ -176,24 +176,6 @@ def _print_problem(problem: Problem) -> None:
     )
 
 
-def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> int:
-    """Load the built-in SDG taxonomy into its public graph; returns its triple count."""
-    from loaders.resources import ONTOLOGY_DIR
-    from loaders.sdg import taxonomy_quads
-
-    source = ONTOLOGY_DIR / "sdg.ttl"
-    graph = settings.graph_iri("sdg")
-    info = store.replace_graph(
-        graph,
-        taxonomy_quads(NamedNode(graph)),
-        visibility=Visibility.PUBLIC,
-        source="querschnitt:ontology/sdg.ttl",
-        loader="sdg-taxonomy",
-        checksum=sha256_of(source),
-    )
-    return info.triples
-
-
 @command()
 def init(store: StoreOption = None) -> None:
     """Create the store and load the built-in SDG taxonomy.
@@ -202,7 +184,7 @@ def init(store: StoreOption = None) -> None:
     """
     settings = _settings()
     target = _open(store)
-    triples = install_sdg_taxonomy(target, settings)
+    triples = install_sdg_taxonomy(target, settings).triples
     target.flush()
     err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
 
@@ -222,6 +204,7 @@ def demo(
 
     Example: querschnitt demo --store ./data/store --scale 1
     """
+    from api.demo import demo_result, rows_checksum
     from loaders import demo as demo_data
     from loaders import staff
 
@@ -230,18 +213,19 @@ def demo(
     if sheets is not None:
         staff.write_sheets(rows, sheets)
         err.print(f"wrote the demo workbook to {sheets}")
+    result = demo_result(rows, settings, source=f"demo(seed={seed}, scale={scale})")
+    if scale == 1:
+        # Larger scales repeat the same rows; checking one copy keeps big benchmark loads fast.
+        _validate_shapes(result)
     target = _open(store)
     install_sdg_taxonomy(target, settings)
-    checksum = "sha256:" + hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
-    result = staff.build(
-        staff.sheets_from_rows(rows, source=f"demo(seed={seed}, scale={scale})"),
-        base=settings.base_iri,
-        municipality=staff.Municipality(demo_data.MUSTERSTADT_NAME, demo_data.MUSTERSTADT_KEY),
-        graph=settings.graph_iri("demo"),
-        internal_graph=settings.graph_iri("demo-internal"),
-    )
     _commit(
-        target, result, source=f"demo seed={seed} scale={scale}", loader="demo", checksum=checksum, label="demo loaded"
+        target,
+        result,
+        source=f"demo seed={seed} scale={scale}",
+        loader="demo",
+        checksum=rows_checksum(rows),
+        label="demo loaded",
     )
 
 
@@ -252,23 +236,12 @@ def _commit(target: EmbeddedStore, result: LoadResult, *, source: str, loader: s
         err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
     try:
-        target.replace_graphs(
-            (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, quads in result.graphs.items() for q in quads),
-            visibility={g: visibility_of(g) for g in result.graphs},
-            source=source,
-            loader=loader,
-            checksum=checksum,
-        )
+        write_result(target, result, source=source, loader=loader, checksum=checksum)
     except StoreError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
     target.flush()
     _report(result, label=label)
-
-
-def visibility_of(graph: str) -> Visibility:
-    """Loaders put personal and non-public data in graphs whose IRI ends with `-internal`."""
-    return Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC
 
 
 def _validate_shapes(result: LoadResult) -> None:

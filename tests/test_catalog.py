@@ -17,6 +17,7 @@ import loaders.staff
 from api.app import create_app
 from api.catalog import HYDRA, build_catalog, catalog_iri, publisher_iri
 from api.catalog_check import CatalogCheckError, check_catalog, check_store, errors
+from api.demo import load_demo
 from api.publishing import router
 from api.settings import Settings
 from api.store import EmbeddedStore, Visibility, open_store
@@ -31,35 +32,6 @@ needs_shapes = pytest.mark.skipif(
 # Behind a reverse proxy under a path: every paging link must start with this.
 PUBLIC_URL = "https://daten.musterstadt.example/querschnitt"
 FORMATS = {"ttl": RdfFormat.TURTLE, "rdf": RdfFormat.RDF_XML, "jsonld": RdfFormat.JSON_LD, "nt": RdfFormat.N_TRIPLES}
-
-
-def load_demo(store: EmbeddedStore, settings: Settings) -> dict[str, list[dict[str, str]]]:
-    """Musterstadt and the SDG taxonomy into `store`, as `querschnitt demo` does; returns the sheet rows."""
-    rows = loaders.demo.generate_rows()
-    result = loaders.staff.build(
-        loaders.staff.sheets_from_rows(rows, source="demo"),
-        base=settings.base_iri,
-        municipality=loaders.staff.Municipality(loaders.demo.MUSTERSTADT_NAME, loaders.demo.MUSTERSTADT_KEY),
-        graph=settings.graph_iri("demo"),
-        internal_graph=settings.graph_iri("demo-internal"),
-    )
-    sdg = settings.graph_iri("sdg")
-    store.replace_graph(
-        sdg,
-        loaders.sdg.taxonomy_quads(NamedNode(sdg)),
-        visibility=Visibility.PUBLIC,
-        source="sdg",
-        loader="sdg",
-        checksum="x",
-    )
-    store.replace_graphs(
-        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, qs in result.graphs.items() for q in qs),
-        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
-        source="demo",
-        loader="demo",
-        checksum="x",
-    )
-    return rows
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode, Quad
 
 import loaders.demo
 import loaders.sdg
 import loaders.staff
 from api.app import create_app
+from api.demo import load_demo
 from api.publishing import router
-from api.settings import Settings
-from api.store import EmbeddedStore, Visibility, open_store
+from api.store import EmbeddedStore, open_store
 from api.testing import LiveServer, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,34 +51,6 @@ while url:
     url = parser.next_page()
 json.dump({"pages": pages, "datasets": datasets}, sys.stdout)
 """
-
-
-def load_demo(store: EmbeddedStore, settings: Settings) -> None:
-    """Musterstadt and the SDG taxonomy into `store`, as `querschnitt demo` does."""
-    rows = loaders.demo.generate_rows()
-    result = loaders.staff.build(
-        loaders.staff.sheets_from_rows(rows, source="demo"),
-        base=settings.base_iri,
-        municipality=loaders.staff.Municipality(loaders.demo.MUSTERSTADT_NAME, loaders.demo.MUSTERSTADT_KEY),
-        graph=settings.graph_iri("demo"),
-        internal_graph=settings.graph_iri("demo-internal"),
-    )
-    sdg = settings.graph_iri("sdg")
-    store.replace_graph(
-        sdg,
-        loaders.sdg.taxonomy_quads(NamedNode(sdg)),
-        visibility=Visibility.PUBLIC,
-        source="sdg",
-        loader="sdg",
-        checksum="x",
-    )
-    store.replace_graphs(
-        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, qs in result.graphs.items() for q in qs),
-        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
-        source="demo",
-        loader="demo",
-        checksum="x",
-    )
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
-import loaders.demo
-import loaders.sdg
-import loaders.staff
 from api.app import create_app
+from api.demo import load_demo
 from api.publishing import describe, router
 from api.settings import Settings
 from api.store import EmbeddedStore, Visibility, open_store
@@ -25,35 +23,6 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;
 DATASET = "dataset/radwegenetz"
 PROJECT = "project/radverkehrskonzept"
 PERSON = "person/person-001"
-
-
-def load_demo(store: EmbeddedStore, settings: Settings) -> dict[str, list[dict[str, str]]]:
-    """Musterstadt and the SDG taxonomy into `store`, as `querschnitt demo` does; returns the sheet rows."""
-    rows = loaders.demo.generate_rows()
-    result = loaders.staff.build(
-        loaders.staff.sheets_from_rows(rows, source="demo"),
-        base=settings.base_iri,
-        municipality=loaders.staff.Municipality(loaders.demo.MUSTERSTADT_NAME, loaders.demo.MUSTERSTADT_KEY),
-        graph=settings.graph_iri("demo"),
-        internal_graph=settings.graph_iri("demo-internal"),
-    )
-    sdg = settings.graph_iri("sdg")
-    store.replace_graph(
-        sdg,
-        loaders.sdg.taxonomy_quads(NamedNode(sdg)),
-        visibility=Visibility.PUBLIC,
-        source="sdg",
-        loader="sdg",
-        checksum="x",
-    )
-    store.replace_graphs(
-        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, qs in result.graphs.items() for q in qs),
-        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
-        source="demo",
-        loader="demo",
-        checksum="x",
-    )
-    return rows
 
 
 def app_for(store: EmbeddedStore, settings: Settings) -> FastAPI:

@@ -20,11 +20,9 @@ from openpyxl import load_workbook
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 import api.store
-import loaders.demo
-import loaders.sdg
-import loaders.staff
 from api import i18n, publishing, search, ui
 from api.app import create_app
+from api.demo import load_demo
 from api.named_queries import QueryRegistry
 from api.store import EmbeddedStore, Visibility
 from api.testing import READER, READER_TOKEN, fill, make_settings
@@ -41,37 +39,8 @@ GAP_KINDS = list(ui.GAP_KINDS)
 
 def demo_store(settings) -> EmbeddedStore:
     """The demo municipality with the SDG taxonomy, as `querschnitt demo` loads it."""
-    rows = loaders.demo.generate_rows()
-    result = loaders.staff.build(
-        loaders.staff.sheets_from_rows(rows, source="demo"),
-        base=settings.base_iri,
-        municipality=loaders.staff.Municipality(loaders.demo.MUSTERSTADT_NAME, loaders.demo.MUSTERSTADT_KEY),
-        graph=settings.graph_iri("demo"),
-        internal_graph=settings.graph_iri("demo-internal"),
-    )
     store = api.store.open_store("memory")
-    try:
-        from api import derived
-    except ImportError:  # the derived relations are optional for the UI
-        derived = None
-    if derived is not None:
-        derived.install(store)
-    store.replace_graphs(
-        (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, qs in result.graphs.items() for q in qs),
-        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
-        source="demo",
-        loader="demo",
-        checksum="x",
-    )
-    sdg_graph = settings.graph_iri("sdg")
-    store.replace_graph(
-        sdg_graph,
-        loaders.sdg.taxonomy_quads(NamedNode(sdg_graph)),
-        visibility=Visibility.PUBLIC,
-        source="sdg",
-        loader="sdg",
-        checksum="y",
-    )
+    load_demo(store, settings)
     return store
 
 
