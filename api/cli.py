@@ -16,6 +16,7 @@ from typing import IO, Annotated
 import typer
 from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from api.demo import install_sdg_taxonomy, write_result
@@ -349,15 +350,17 @@ def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str
     graph = settings.graph_iri(name or _source_name(paths[0]))
     visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
     target = _open(store)
-    quads = (q for path in paths for q in read_rdf(path, graph=graph))
     try:
-        infos = target.replace_graphs(
-            quads,
-            visibility={graph: visibility} if len(paths) == 1 and not _has_quads(paths) else visibility,
-            source=", ".join(str(p) for p in paths),
-            loader="rdf-file",
-            checksum=_checksum_files(paths),
-        )
+        with Progress(transient=True, console=err) as progress:
+            task = progress.add_task("loading", total=sum(p.stat().st_size for p in paths))
+            advance = functools.partial(progress.advance, task)
+            infos = target.replace_graphs(
+                (q for path in paths for q in read_rdf(path, graph=graph, progress=advance)),
+                visibility={graph: visibility} if len(paths) == 1 and not _has_quads(paths) else visibility,
+                source=", ".join(str(p) for p in paths),
+                loader="rdf-file",
+                checksum=_checksum_files(paths),
+            )
     except (RdfSyntaxError, StoreError) as error:
         err.print(f"[red]error:[/] {error}")
         err.print("[red]nothing written[/]")
@@ -391,7 +394,13 @@ def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: s
         )
     }
     graph = settings.graph_iri(name)
-    result = harvest(source, graph=graph, departments=departments)
+    with Progress(transient=True, console=err) as progress:
+        task = progress.add_task("harvesting", total=None)
+
+        def report(pages: int, triples: int) -> None:
+            progress.update(task, description=f"harvesting: {pages} page(s), {triples} triples")
+
+        result = harvest(source, graph=graph, departments=departments, progress=report)
     checksum = (
         "sha256:"
         + hashlib.sha256(b"".join(str(q).encode() for quads in result.graphs.values() for q in quads)).hexdigest()

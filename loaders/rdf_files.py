@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -54,11 +55,16 @@ def is_rdf_file(path: Path) -> bool:
     return True
 
 
-def read_rdf(path: Path, *, graph: str, base_iri: str | None = None) -> Iterator[Quad]:
-    """Stream the quads of one file: triples into `graph`; named graphs of quad formats keep their names."""
+def read_rdf(
+    path: Path, *, graph: str, base_iri: str | None = None, progress: Callable[[int], None] | None = None
+) -> Iterator[Quad]:
+    """Stream the quads of one file: triples into `graph`; named graphs of quad formats keep their names.
+
+    `progress` is called with the number of file bytes consumed since its last call.
+    """
     rdf_format = rdf_format_of(path)
     target = NamedNode(graph)
-    with _open(path) as handle:
+    with _open(path, progress) as handle:
         try:
             for quad in parse(handle, rdf_format, base_iri=base_iri or path.resolve().as_uri()):
                 if isinstance(quad.graph_name, DefaultGraph):
@@ -80,7 +86,31 @@ def sha256_of(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path, progress: Callable[[int], None] | None) -> IO[bytes]:
+    raw: IO[bytes] = path.open("rb")
+    if progress is not None:
+        raw = _ReportingReader(raw, progress)
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw
+
+
+class _ReportingReader(io.RawIOBase):
+    """A file that tells how many bytes were read from it, for progress bars over compressed input too."""
+
+    def __init__(self, inner: IO[bytes], progress: Callable[[int], None]):
+        self.inner = inner
+        self.progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.progress(len(data))
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
