@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import graph_store, publishing, search, sparql, ui, void
+from api import graph_store, observability, publishing, search, sparql, ui, void
 from api.auth import parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     for router in (sparql.router, graph_store.router, void.router, search.router, publishing.router, ui.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    observability.install(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -79,7 +79,7 @@ def _scan(variables: str, pattern: str, scope: str) -> str:
         # store's own. Staging graphs need no exclusion: the store moves them into place before the refresh.
         body = (
             f"{{ {pattern} }} UNION {{ GRAPH ?_g {{ {pattern} }} "
-            f"MINUS {{ VALUES ?_g {{ {_META} {_PUB} {_INT} {_SCRATCH} }} }} }}"
+            f"MINUS {{ GRAPH {_SCRATCH} {{ ?_g qsd:storeGraph true }} }} }}"
         )
     elif scope == "derived-public":
         body = f"GRAPH {_PUB} {{ {pattern} }}"
@@ -160,23 +160,28 @@ def _register(graph: str, visibility: str, what: str) -> list[str]:
 
 def refresh_operations() -> list[str]:
     """The SPARQL update operations that bring both derived graphs up to date with the sources, in order."""
+    managed = " ".join(f"{predicate} qsd:managed true ." for predicate, _ in RELATIONS)
+    store_graphs = " ".join(f"{g} qsd:storeGraph true ." for g in (_META, _PUB, _INT, _SCRATCH))
     operations = [
         f"DROP SILENT GRAPH {_SCRATCH}",
-        # The public source graphs, exactly as EmbeddedStore.graphs(include_internal=False) lists them.
+        # What the refresh looks up by joining (not by FILTER, which decodes every term from disk, and not
+        # by MINUS over VALUES, which Virtuoso 7 cannot compile): the store's own graphs, the derived
+        # predicates, and the public source graphs exactly as EmbeddedStore.graphs(include_internal=False)
+        # lists them.
+        f"INSERT DATA {{ GRAPH {_SCRATCH} {{ {store_graphs} {managed} }} }}",
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:publicSource true }} }} WHERE {{ GRAPH {_META} {{ "
         "?g a sd:NamedGraph ; qs:visibility qs:public ; dct:source ?source ; qs:loader ?loader ; "
         "dct:modified ?modified ; void:triples ?triples ; qs:checksum ?checksum } "
-        f"MINUS {{ VALUES ?g {{ {_PUB} {_INT} }} }} }}",
+        f"FILTER(?g != {_PUB} && ?g != {_INT}) }}",
     ]
     for predicate, body in RELATIONS:
         operations.append(_sync(_PUB, predicate, body("public"), minus_public=False))
         operations.append(_sync(_INT, predicate, body("all"), minus_public=True))
     # Anything else written into a derived graph (a load or update aimed at it) is not derived: out.
-    managed = " ".join(predicate for predicate, _ in RELATIONS)
     for graph in (_PUB, _INT):
         operations.append(
             f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} "
-            f"MINUS {{ VALUES ?p {{ {managed} }} }} }}"
+            f"MINUS {{ GRAPH {_SCRATCH} {{ ?p qsd:managed true }} }} }}"
         )
     operations.append(f"DROP SILENT GRAPH {_SCRATCH}")
     operations += _register(_PUB, "qs:public", "derived from the public source graphs (api/derived.py)")

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         ),
     )
 
+    access_log_json: bool = Field(
+        False, description="Write one JSON line per request to the `querschnitt.access` logger (no query strings)."
+    )
+
     def graph_iri(self, name: str) -> str:
         """IRI of the named graph of source `name`."""
         return f"{self.base_iri}graph/{name}"

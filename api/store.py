@@ -225,13 +225,18 @@ class EmbeddedStore:
         staging: dict[str, NamedNode] = {}
         counts: dict[str, int] = {}
 
-        def stage(graph: str) -> NamedNode:
-            if self._oxigraph.contains_named_graph(NamedNode(graph)):
-                staging[graph] = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
-            else:
+        def stage(graph: str, *, declared: bool) -> NamedNode:
+            if declared and not self._oxigraph.contains_named_graph(NamedNode(graph)):
+                # Loaded under its own name, hidden meanwhile; the marker lets a restart after a crash
+                # remove the half graph (the final metadata update replaces the marker).
                 staging[graph] = NamedNode(graph)
                 self._loading.add(graph)
+                self._oxigraph.update(
+                    f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {NamedNode(graph)} {QS.loading} true }} }}"
+                )
                 self._changed()
+            else:
+                staging[graph] = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
             counts[graph] = 0
             return staging[graph]
 
@@ -245,7 +250,7 @@ class EmbeddedStore:
                             f"{source}: a quad names graph {graph or 'DEFAULT'}, which this load may not write"
                         )
                     visibilities[graph] = visibility
-                    target = stage(graph)
+                    target = stage(graph, declared=False)
                 counts[graph] += 1
                 yield Quad(q.subject, q.predicate, q.object, target)
 
@@ -254,7 +259,7 @@ class EmbeddedStore:
             try:
                 for graph in visibilities:
                     # An empty staging graph must still exist, so that MOVE empties the target.
-                    self._oxigraph.add_graph(stage(graph))
+                    self._oxigraph.add_graph(stage(graph, declared=True))
                 # Graphs first seen in the stream are staged without add_graph: the store must not be
                 # written to while bulk_extend is consuming the stream (it deadlocks).
                 self._oxigraph.bulk_extend(staged(quads))
@@ -281,6 +286,10 @@ class EmbeddedStore:
                     fresh = graph in self._loading
                     if (not fresh or not committed) and self._oxigraph.contains_named_graph(stage_graph):
                         self._oxigraph.remove_graph(stage_graph)
+                    if fresh and not committed:
+                        self._oxigraph.update(
+                            f"DELETE DATA {{ GRAPH {META_GRAPH} {{ {NamedNode(graph)} {QS.loading} true }} }}"
+                        )
                     self._loading.discard(graph)
                 self._changed()
         return infos
@@ -384,10 +393,15 @@ class EmbeddedStore:
             raise StoreError(f"The store {self.path} is open read-only; writes need the server to be stopped.")
 
     def _drop_leftover_staging_graphs(self) -> None:
-        # A process killed in the middle of a load leaves its staging graph behind.
+        # A process killed in the middle of a load leaves its staging graph, or a half first load, behind.
         for graph in list(self._oxigraph.named_graphs()):
             if isinstance(graph, NamedNode) and graph.value.startswith(STAGING_PREFIX):
                 self._oxigraph.remove_graph(graph)
+        half_loaded = [q.subject for q in self._oxigraph.quads_for_pattern(None, QS.loading, None, META_GRAPH)]
+        for graph in half_loaded:
+            if isinstance(graph, NamedNode) and self._oxigraph.contains_named_graph(graph):
+                self._oxigraph.remove_graph(graph)
+            self._oxigraph.remove(Quad(graph, QS.loading, Literal(True), META_GRAPH))
 
 
 def open_store(location: str, *, read_only: bool = False) -> EmbeddedStore:

@@ -33,6 +33,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
 from loaders.report import LoadResult
 from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
+from loaders.xml_guard import xml_entity_problem
 
 __all__ = ["ACCEPT", "HYDRA", "MAX_PAGE_BYTES", "harvest"]
 
@@ -138,6 +139,10 @@ class _Harvest:
                 file=where,
             )
             return
+        if fmt == RdfFormat.RDF_XML:
+            with path.open("rb") as head:
+                if self.refuse_entities(head.read(1 << 20), where):
+                    return
         try:
             nexts = self.read_page(parse(path=path, format=fmt, base_iri=path.resolve().as_uri()), where)
         except OSError as error:
@@ -153,6 +158,13 @@ class _Harvest:
                 "the catalog links to a next page; a file's paging links are not followed (give the URL instead)",
                 file=where,
             )
+
+    def refuse_entities(self, head: bytes, where: str) -> bool:
+        """Report (and say True for) an RDF/XML page whose DOCTYPE entities could explode or reach out."""
+        problem = xml_entity_problem(head)
+        if problem is not None:
+            self.result.error(f"XML-Entitäten abgelehnt: {problem}", problem, file=where)
+        return problem is not None
 
     def walk(self, start: str, client: httpx.Client, *, max_pages: int, timeout: float) -> None:
         """Fetch `start` and its Hydra next pages; stop with an error on a loop, too many pages or a foreign host."""
@@ -173,6 +185,8 @@ class _Harvest:
                 return
             final, body, fmt = fetched
             visited.add(_key(final))
+            if fmt == RdfFormat.RDF_XML and self.refuse_entities(body[: 1 << 20], _display(final)):
+                return
             nexts = self.read_page(parse(body, format=fmt, base_iri=final), _display(final))
             if nexts is None:
                 return

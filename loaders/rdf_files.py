@@ -16,6 +16,8 @@ from typing import IO
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
+from loaders.xml_guard import xml_entity_problem
+
 SUFFIXES = {
     ".ttl": RdfFormat.TURTLE,
     ".turtle": RdfFormat.TURTLE,
@@ -64,6 +66,12 @@ def read_rdf(
     """
     rdf_format = rdf_format_of(path)
     target = NamedNode(graph)
+    if rdf_format == RdfFormat.RDF_XML:
+        # Entity expansion (billion laughs) or external entities would run inside the parser: refuse first.
+        with _open(path, None) as head:
+            problem = xml_entity_problem(head.read(1 << 20))
+        if problem is not None:
+            raise RdfSyntaxError(f"{path}: {problem}")
     with _open(path, progress) as handle:
         try:
             for quad in parse(handle, rdf_format, base_iri=base_iri or path.resolve().as_uri()):

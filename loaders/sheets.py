@@ -568,9 +568,40 @@ class _Reader:
                 out.append(Row(values, file, sheet, number, columns))
 
 
+# -- zip-bomb guard -------------------------------------------------------------------------------
+# An XLSX file is a zip archive. openpyxl inflates each sheet's XML as it reads, so a few kilobytes
+# that expand to gigabytes would keep the loader busy for minutes and fill memory with rows. A real
+# staff workbook is a few megabytes unpacked; refuse anything far beyond that before openpyxl opens it.
+# The sizes come from the zip's central directory; zipfile never inflates more than the size declared
+# there, so a member that lies about its size is cut short (and then fails its CRC check).
+MAX_XLSX_UNPACKED_BYTES = 200_000_000
+
+
+def xlsx_too_large(path: Path, *, limit: int = MAX_XLSX_UNPACKED_BYTES) -> int | None:
+    """The unpacked size of the workbook at `path` when it is larger than `limit`, else None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return None  # not a zip at all: openpyxl reports that as a damaged workbook
+    return unpacked if unpacked > limit else None
+
+
 def _read_xlsx(path: Path, reader: _Reader) -> None:
     from openpyxl import load_workbook
 
+    unpacked = xlsx_too_large(path)
+    if unpacked is not None:
+        reader.problem(
+            f"Die Arbeitsmappe {path.name} wäre entpackt {unpacked:,} Bytes groß (höchstens "
+            f"{MAX_XLSX_UNPACKED_BYTES:,}); sie wird nicht gelesen.",
+            f"The workbook {path.name} unpacks to {unpacked:,} bytes (at most {MAX_XLSX_UNPACKED_BYTES:,}); "
+            "it is not read.",
+            file=path.name,
+        )
+        return
     found = len(reader.seen)
     try:
         # openpyxl warns about workbook features it drops (extensions, styles); none matter for reading.

@@ -396,3 +396,14 @@ def test_ten_thousand_datasets_over_a_hundred_pages_harvest_in_seconds(site: Sit
     assert result.counts["mapped_departments"] == 1
     assert not any(isinstance(q.object, Literal) and q.object.value.startswith(site.base) for q in result.graphs[GRAPH])
     assert seconds < 60  # generous: measured ≈ a few seconds, see the printed line
+
+
+def test_an_rdf_xml_catalog_with_nested_entities_is_refused(tmp_path):
+    path = tmp_path / "catalog.rdf"
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a"><!ENTITY b "&a;&a;&a;">]>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
+    )
+    result = harvest(str(path), graph="https://musterstadt.example/id/graph/ckan")
+    assert not result.ok
+    assert "entit" in result.errors[0].message_en

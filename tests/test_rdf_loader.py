@@ -97,3 +97,16 @@ def test_a_50_mb_file_is_streamed_with_no_more_memory_than_pyoxigraphs_own_bulk_
     ours = peak_kib("querschnitt", path, tmp_path / "ours")
     raw = peak_kib("raw", path, tmp_path / "raw")
     assert ours < raw * 1.3, (ours, raw)
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex/">
+<rdf:Description rdf:about="http://ex/a"><ex:p>&lol2;</ex:p></rdf:Description></rdf:RDF>"""
+
+
+def test_an_rdf_xml_file_with_nested_entities_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "laughs.rdf"
+    path.write_text(BILLION_LAUGHS)
+    with pytest.raises(RdfSyntaxError, match="laughs.rdf.*entit"):
+        list(read_rdf(path, graph=GRAPH))

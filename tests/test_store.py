@@ -9,6 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from api.store import META_GRAPH, STAGING_PREFIX, EmbeddedStore, StoreError, StoreLocked, Visibility, open_store
+from loaders.vocab import QS
 
 PUBLIC = "https://musterstadt.example/id/graph/public"
 INTERNAL = "https://musterstadt.example/id/graph/public-internal"
@@ -235,3 +236,15 @@ def test_a_store_directory_is_created_with_its_parents(tmp_path: Path):
     store = open_store(str(tmp_path / "data" / "store"))
     replace(store, PUBLIC, [triple("a", "x")])
     assert (tmp_path / "data" / "store" / "CURRENT").exists()
+
+
+def test_a_first_load_killed_midway_is_removed_when_the_store_opens(tmp_path: Path):
+    # What SIGKILL during a first load leaves on disk: the half graph under its own name and its marker.
+    crashed = open_store(str(tmp_path / "store"))
+    graph = NamedNode(EX + "graph/half")
+    crashed._oxigraph.add(Quad(NamedNode(EX + "a"), NamedNode(EX + "p"), Literal("half"), graph))
+    crashed._oxigraph.add(Quad(graph, QS.loading, Literal(True), META_GRAPH))
+    crashed.close()
+    reopened = open_store(str(tmp_path / "store"))
+    assert graph not in list(reopened._oxigraph.named_graphs())
+    assert not list(reopened._oxigraph.quads_for_pattern(graph, None, None, META_GRAPH))

@@ -1,0 +1,156 @@
+"""A corpus of hostile inputs: each is answered by a clear error (4xx or a loader problem), nothing written.
+
+Every HTTP case compares a canonical dump of the whole store (internal graphs and metadata included)
+before and after, so "nothing written" is checked on the data, not on the status code alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.store import EmbeddedStore
+from api.testing import EDITOR, fill, make_settings
+from api.ui import spreadsheet_safe
+from loaders.sheets import MAX_XLSX_UNPACKED_BYTES, read_sheets, write_sheets, xlsx_too_large
+from loaders.xml_guard import xml_entity_problem
+
+TARGET = "https://musterstadt.example/id/graph/upload"
+
+
+def canonical(store: EmbeddedStore) -> bytes:
+    """Sorted N-Quads of every graph and the metadata: equal bytes mean equal stores."""
+    out = io.BytesIO()
+    store.dump(out, include_internal=True, include_meta=True)
+    return b"\n".join(sorted(out.getvalue().splitlines()))
+
+
+@pytest.fixture
+def hostile():
+    """A client over a small sample store with a 64 KiB body and upload limit."""
+    store = fill(EmbeddedStore(None))
+    app = create_app(make_settings(max_body_bytes=65_536, max_upload_bytes=65_536), store=store)
+    with TestClient(app) as client:
+        client.store = store
+        yield client
+
+
+def refused_and_unchanged(client: TestClient, method: str, url: str, **kwargs) -> int:
+    before = canonical(client.store)
+    response = client.request(method, url, **kwargs)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    assert response.text.strip(), "an error must say what is wrong"
+    assert canonical(client.store) == before
+    return response.status_code
+
+
+def billion_laughs(levels: int = 10) -> bytes:
+    entities = '<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels))
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [{entities}]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">'
+        f'<rdf:Description rdf:about="http://example.org/s"><ex:p>&lol{levels - 1};</ex:p></rdf:Description>'
+        "</rdf:RDF>"
+    ).encode()
+
+
+def test_a_huge_literal_beyond_the_upload_limit_is_413(hostile):
+    body = f'<http://example.org/s> <http://example.org/p> "{"x" * 200_000}" .\n'
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "application/n-triples"}}
+    assert refused_and_unchanged(hostile, "PUT", "/graphs", content=body, **put) == 413
+
+
+def test_a_huge_query_beyond_the_body_limit_is_413(hostile):
+    query = f'ASK {{ ?s ?p "{"x" * 200_000}" }}'
+    headers = {"Content-Type": "application/sparql-query"}
+    assert refused_and_unchanged(hostile, "POST", "/sparql", content=query, headers=headers) == 413
+
+
+def test_ten_thousand_nested_groups_are_a_400(hostile):
+    query = "ASK " + "{" * 10_000 + "}" * 10_000
+    headers = {"Content-Type": "application/sparql-query"}
+    assert refused_and_unchanged(hostile, "POST", "/sparql", content=query, headers=headers) in (400, 413)
+
+
+def test_ten_thousand_nested_groups_in_an_update_are_refused(hostile):
+    update = "INSERT { <http://e/s> <http://e/p> 1 } WHERE " + "{" * 10_000 + "}" * 10_000
+    headers = {**EDITOR, "Content-Type": "application/sparql-update"}
+    refused_and_unchanged(hostile, "POST", "/sparql", content=update, headers=headers)
+
+
+def test_billion_laughs_in_an_rdf_xml_upload_is_a_400(hostile):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "application/rdf+xml"}}
+    assert refused_and_unchanged(hostile, "PUT", "/graphs", content=billion_laughs(), **put) == 400
+
+
+def test_an_external_entity_in_rdf_xml_is_refused():
+    doc = b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+    assert "external" in xml_entity_problem(doc)
+
+
+def test_plain_entities_as_in_owl_files_are_accepted():
+    doc = b'<!DOCTYPE rdf:RDF [<!ENTITY owl "http://www.w3.org/2002/07/owl#">]><rdf:RDF/>'
+    assert xml_entity_problem(doc) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/id/..%2f..%2fetc%2fpasswd", "/id/../../etc/passwd", "/page/%2e%2e", "/page/../../etc/passwd", "/page/%2e%2e/x"],
+)
+def test_path_traversal_in_ids_finds_nothing(hostile, path):
+    response = hostile.get(path)
+    assert response.status_code in (400, 404)
+    assert "root:" not in response.text
+
+
+def test_path_traversal_in_a_graph_iri_writes_nothing_outside_the_store(hostile, tmp_path):
+    put = {"params": {"graph": "file:///../../tmp/x"}, "headers": {**EDITOR, "Content-Type": "text/turtle"}}
+    response = hostile.put("/graphs", content=b"<http://e/s> <http://e/p> 1 .", **put)
+    assert response.status_code < 500
+    assert not Path("/tmp/x").exists()
+
+
+def zip_bomb(path: Path, unpacked: int) -> Path:
+    """An XLSX-shaped zip whose one sheet inflates to `unpacked` bytes (a few hundred KB on disk)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            block = b" " * 1_000_000
+            for _ in range(unpacked // len(block)):
+                member.write(block)
+    return path
+
+
+def test_a_zip_bomb_workbook_is_refused_before_openpyxl_reads_it(tmp_path):
+    bomb = zip_bomb(tmp_path / "staff.xlsx", MAX_XLSX_UNPACKED_BYTES + 50_000_000)
+    assert bomb.stat().st_size < 2_000_000
+    sheets, problems = read_sheets([bomb])
+    assert sheets == {}
+    (problem,) = problems
+    assert "unpacks to" in problem.message_en and problem.file == "staff.xlsx"
+
+
+def test_the_zip_size_check_passes_an_ordinary_workbook(tmp_path):
+    path = tmp_path / "ok.xlsx"
+    write_sheets({"departments": [{"id": "a", "name": "Amt A"}]}, path)
+    assert xlsx_too_large(path) is None
+
+
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://evil")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"])
+def test_formula_like_text_in_exported_sheets_stays_text(tmp_path, payload):
+    write_sheets({"departments": [{"id": "a", "name": payload}]}, tmp_path / "out")
+    with (tmp_path / "out" / "departments.csv").open(encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert payload not in cells
+    assert "'" + payload in cells
+
+
+@pytest.mark.parametrize("payload", ["=1+1", "+1", "-1+1", "@A1", "\t=1"])
+def test_formula_like_labels_in_ui_exports_get_an_apostrophe(payload):
+    assert spreadsheet_safe(payload) == "'" + payload
