@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owns_store = store is None
-        app.state.store = store if store is not None else open_store(settings.store)
+        app.state.store = store if store is not None else open_store(settings.store, **settings.remote_options())
         app.state.executor = make_executor(
             app.state.store,
             mode=settings.query_isolation,

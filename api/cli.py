@@ -38,7 +38,8 @@ EXIT_INVALID = 1
 EXIT_STORE = 3
 
 StoreOption = Annotated[
-    str | None, typer.Option("--store", help="Store directory (or `memory`); default QUERSCHNITT_STORE.")
+    str | None,
+    typer.Option("--store", help="Store directory, `memory`, or a SPARQL endpoint URL; default QUERSCHNITT_STORE."),
 ]
 
 
@@ -146,9 +147,13 @@ def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
     """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
     if isinstance(store, ServerTarget):
         return store
-    location = store or _settings().store
+    settings = _settings()
+    location = store or settings.store
     try:
-        return _remember(open_store(location))
+        opened = _remember(open_store(location, **settings.remote_options()))
+        if opened.path is None and not isinstance(opened, EmbeddedStore):
+            opened.graphs()  # a remote store that is down: say so now, in one line
+        return opened
     except StoreError as error:
         if read_only_fallback and "in use" in str(error):
             err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
@@ -701,12 +706,18 @@ def backup(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes; more than one needs a remote store (--store URL).")
+    ] = 1,
     store: StoreOption = None,
 ) -> None:
     """Serve the SPARQL endpoint, the API and the staff pages.
 
     Example: querschnitt serve --port 8000
+    Example: querschnitt serve --store http://127.0.0.1:8890/sparql --workers 4
     """
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -714,6 +725,17 @@ def serve(
     settings = _settings()
     if store:
         settings = settings.model_copy(update={"store": store})
+    if workers > 1:
+        if not settings.store.startswith(("http://", "https://")):
+            err.print(
+                "[red]error:[/] --workers > 1 needs a remote store (--store http://…/sparql): "
+                "an embedded store can be opened by one process only"
+            )
+            raise typer.Exit(2)
+        # Each worker process builds its own app from the environment (uvicorn's factory mode).
+        os.environ["QUERSCHNITT_STORE"] = settings.store
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        return
     target = _open(settings.store)
     uvicorn.run(create_app(settings, store=target), host=host, port=port)
 

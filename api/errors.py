@@ -48,6 +48,14 @@ def problem_for(error: Exception, *, timeout: float = 0) -> HttpProblem:
         )
     if isinstance(error, WorkerFailed):
         return HttpProblem(503, f"The query could not be finished: {error}", {"Retry-After": "1"})
+    from api.remote_store import ResultTruncated, StoreTimeout, StoreUnavailable
+
+    if isinstance(error, StoreUnavailable):
+        return HttpProblem(503, f"The store does not answer: {error}", {"Retry-After": "5"})
+    if isinstance(error, StoreTimeout):
+        return HttpProblem(504, str(error))
+    if isinstance(error, ResultTruncated):
+        return HttpProblem(502, str(error))
     if isinstance(error, StoreError):
         return HttpProblem(400, str(error))
     raise error

@@ -441,6 +441,9 @@ def make_executor(
     store: EmbeddedStore, *, mode: str, slots: int, timeout: float, queue_timeout: float, fast_path: bool = True
 ) -> Executor:
     """Choose the executor for `mode` (`auto`: processes for an on-disk store, threads in memory)."""
+    if getattr(store, "path", None) is None and not isinstance(store, EmbeddedStore):
+        # A remote store enforces the deadline itself (server timeout + client timeout): threads suffice.
+        return ThreadExecutor(store, slots=slots, queue_timeout=queue_timeout)
     if mode == "auto":
         mode = "process" if store.path is not None else "thread"
     if mode == "process":

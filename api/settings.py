@@ -15,7 +15,10 @@ class Settings(BaseSettings):
 
     store: str = Field(
         "./data/store",
-        description="Store location: a directory for the embedded Oxigraph store, or `memory`.",
+        description=(
+            "Store location: a directory for the embedded Oxigraph store, `memory`, or the URL of a remote "
+            "SPARQL 1.1 query endpoint (e.g. Virtuoso `http://127.0.0.1:8890/sparql`)."
+        ),
     )
     base_iri: str = Field(
         "https://musterstadt.example/id/",
@@ -94,6 +97,25 @@ class Settings(BaseSettings):
     access_log_json: bool = Field(
         False, description="Write one JSON line per request to the `querschnitt.access` logger (no query strings)."
     )
+
+    remote_update_url: str | None = Field(
+        None, description="SPARQL Update endpoint of a remote store (default: the query URL)."
+    )
+    remote_gsp_url: str | None = Field(
+        None, description="Graph Store Protocol endpoint of a remote store (faster uploads; optional)."
+    )
+    remote_user: str | None = Field(None, description="User for a remote store (HTTP basic or digest, as it asks).")
+    remote_password: str | None = Field(None, description="Password for a remote store.")
+
+    def remote_options(self) -> dict:
+        """Keyword options for `open_store` when `store` is a remote endpoint URL."""
+        return {
+            "update_url": self.remote_update_url,
+            "gsp_url": self.remote_gsp_url,
+            "user": self.remote_user,
+            "password": self.remote_password,
+            "query_timeout": self.query_timeout,
+        }
 
     def graph_iri(self, name: str) -> str:
         """IRI of the named graph of source `name`."""

@@ -404,11 +404,19 @@ class EmbeddedStore:
             self._oxigraph.remove(Quad(graph, QS.loading, Literal(True), META_GRAPH))
 
 
-def open_store(location: str, *, read_only: bool = False) -> EmbeddedStore:
-    """Open the store a setting or `--store` names (a directory, or `memory`), derived graphs kept fresh."""
+def open_store(location: str, *, read_only: bool = False, **remote_options) -> EmbeddedStore:
+    """Open the store a setting or `--store` names (a directory, `memory`, or a SPARQL endpoint URL),
+    derived graphs kept fresh."""
     from api import derived
 
-    store = EmbeddedStore(None) if location == "memory" else EmbeddedStore(location, read_only=read_only)
+    if location.startswith(("http://", "https://")):
+        from api.remote_store import RemoteStore
+
+        store = RemoteStore(location, **{k: v for k, v in remote_options.items() if v is not None})
+    elif location == "memory":
+        store = EmbeddedStore(None)
+    else:
+        store = EmbeddedStore(location, read_only=read_only)
     derived.install(store)
     return store
 

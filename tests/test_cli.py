@@ -288,3 +288,15 @@ def test_load_with_server_and_a_reader_token_is_refused_and_writes_nothing(tmp_p
     assert result.exit_code == 3
     assert "403" in result.output
     assert [g for g in store.graphs() if g.loader == "graph-store"] == []
+
+
+def test_serve_refuses_several_workers_on_an_embedded_store(tmp_path):
+    result = run("serve", "--workers", "2", "--store", tmp_path / "store")
+    assert result.exit_code == 2
+    assert "remote store" in result.output
+
+
+def test_a_store_url_that_does_not_answer_is_reported_in_one_line(tmp_path):
+    result = run("graphs", "--store", "http://127.0.0.1:9/sparql")
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output and "127.0.0.1:9" in result.output

@@ -248,3 +248,10 @@ def test_a_first_load_killed_midway_is_removed_when_the_store_opens(tmp_path: Pa
     reopened = open_store(str(tmp_path / "store"))
     assert graph not in list(reopened._oxigraph.named_graphs())
     assert not list(reopened._oxigraph.quads_for_pattern(graph, None, None, META_GRAPH))
+
+
+def test_a_url_selects_the_remote_store_which_says_clearly_when_it_is_down():
+    from api.remote_store import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable, match="127.0.0.1:9"):
+        open_store("http://127.0.0.1:9/sparql", update_url=None)
