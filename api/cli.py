@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import re
 import sys
 from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, parse
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -645,12 +646,27 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="nq or trig.")] = "nq",
     public_only: Annotated[bool, typer.Option("--public-only", help="Leave out internal graphs.")] = False,
+    sheets: Annotated[
+        Path | None, typer.Option(help="Write the staff data back as a workbook (.xlsx) or a CSV folder instead.")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Dump the source graphs as N-Quads or TriG.
+    """Dump the source graphs as N-Quads or TriG, or the staff data as the spreadsheet layout.
 
     Example: querschnitt export --public-only -o public.nq
+    Example: querschnitt export --sheets musterstadt.xlsx
     """
+    if sheets is not None:
+        from loaders.staff import export_rows, write_sheets
+
+        target = _open(store, read_only_fallback=True)
+        buffer = io.BytesIO()
+        target.dump(buffer, include_internal=not public_only)
+        buffer.seek(0)
+        rows = export_rows(parse(buffer, RdfFormat.N_QUADS), base=_settings().base_iri)
+        write_sheets(rows, sheets)
+        err.print(f"exported {', '.join(f'{len(r)} {name}' for name, r in rows.items())} to {sheets}")
+        return
     formats = {"nq": RdfFormat.N_QUADS, "trig": RdfFormat.TRIG}
     if output_format not in formats:
         err.print("[red]error:[/] --format must be nq or trig")

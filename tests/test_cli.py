@@ -300,3 +300,13 @@ def test_a_store_url_that_does_not_answer_is_reported_in_one_line(tmp_path):
     result = run("graphs", "--store", "http://127.0.0.1:9/sparql")
     assert result.exit_code == 3
     assert "Traceback" not in result.output and "127.0.0.1:9" in result.output
+
+
+def test_export_sheets_round_trips_the_demo_through_a_workbook(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUERSCHNITT_MUNICIPALITY_KEY", MUSTERSTADT_KEY)
+    assert run("export", "--sheets", tmp_path / "back.xlsx", "--store", demo_store).exit_code == 0
+    store = tmp_path / "store"
+    run("init", "--store", store)
+    result = run("load", tmp_path / "back.xlsx", "--name", "demo", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
