@@ -74,28 +74,18 @@ def main() -> None:
         )
 
         store = open_store(str(workdir / "qs"))
-        ours = timed(
-            "querschnitt replace_graphs (atomic, on disk)",
-            n,
-            lambda: store.replace_graphs(
+
+        def load_into_querschnitt() -> None:
+            store.replace_graphs(
                 read_rdf(dump, graph=BASE + "graph/bench"),
                 visibility=Visibility.PUBLIC,
                 source="bench",
                 loader="bench",
                 checksum="-",
-            ),
-        )
-        reload = timed(
-            "querschnitt replace_graphs again (replacing)",
-            n,
-            lambda: store.replace_graphs(
-                read_rdf(dump, graph=BASE + "graph/bench"),
-                visibility=Visibility.PUBLIC,
-                source="bench",
-                loader="bench",
-                checksum="-",
-            ),
-        )
+            )
+
+        ours = timed("querschnitt replace_graphs (atomic, on disk)", n, load_into_querschnitt)
+        reload = timed("querschnitt replace_graphs again (replacing)", n, load_into_querschnitt)
         print(
             f"\nratio atomic load / raw bulk_load: {ours / baseline:.2f}× the time "
             f"(replace of existing graphs: {reload / baseline:.2f}×)"
