@@ -307,8 +307,9 @@ def test_login_with_a_token_shows_internal_data_and_logout_hides_it(page):
     browser.find_element(By.LINK_TEXT, "Anmelden").click()
     field = wait(browser, until.visibility_of_element_located((By.ID, "token")))
     field.send_keys(READER_TOKEN, Keys.ENTER)
-    wait(browser, until.url_contains("/page/project/radverkehrskonzept"))
-    assert "Ansprechperson" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
+    # The login page's own address carries ?next=/page/project/…, so wait for the page, not the URL.
+    wait(browser, until.text_to_be_present_in_element((By.CSS_SELECTOR, "dl.facts"), "Ansprechperson"))
+    assert "/login" not in browser.current_url
     cookie = browser.get_cookie(ui.SESSION_COOKIE)
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
     browser.find_element(By.CSS_SELECTOR, ".site-tools button").click()
