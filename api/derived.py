@@ -24,12 +24,14 @@ twice).
 the end of the transaction of every write (`replace_graphs`, `drop_graph`, `update`, `update_graphs`):
 readers see the old sources with the old derived graphs or the new ones with the new (snapshot
 isolation), and a failed write rolls back both. The refresh recomputes every relation but writes only
-the difference (a write to RocksDB costs ~20 µs a quad; a full rewrite at 10^6 triples took 20 s).
+the difference (a write to RocksDB costs ~20 µs a quad; rewriting everything took 20 s at 10^6
+triples). Measured on disk (bench/gaps.py): every write pays ~80 ms at 10^5 triples, ~1.3 s at 10^6.
 
-**Shapes.** On disk, Oxigraph evaluates a join of triple patterns by one index lookup per row (≈ 20 µs
-each); each pattern is therefore its own sub-select, which makes it scan once and join by hashing
+**Shapes.** On disk, Oxigraph joins triple patterns by one index lookup per row, and per graph of the
+dataset; each pattern is therefore its own sub-select, which is scanned once and joined by hashing
 (3–10× faster here). Expressions on IRIs (`STR`, `!=`, `FILTER(?g NOT IN …)`) decode every term from
-disk and are avoided; graph sets are matched by joining with `VALUES` or the scratch graph.
+disk, and Virtuoso 7 cannot compile `MINUS { VALUES … }`: graph and predicate sets are matched by
+joining with the scratch graph instead. Every operation is plain SPARQL 1.1 Update with full IRIs.
 """
 
 from __future__ import annotations
@@ -88,8 +90,9 @@ def _scan(variables: str, pattern: str, scope: str) -> str:
     return f"{{ SELECT {variables} WHERE {{ {body} }} }}"
 
 
-# Each relation: its predicate and, per scope, the body binding ?s and ?o. `source` relations read the
-# source graphs ("public" or "all"); `derived` ones read the derived graphs written before them.
+# Each relation is a predicate and a function from a scope ("public" or "all") to the pattern binding its
+# ?s and ?o. member, target and goal read the source graphs of that scope; the others read the derived
+# relations written before them in the same refresh (goal also the target relation).
 def _member(scope: str) -> str:
     return (
         _scan("?s", "?s a qs:Project", scope)
