@@ -210,11 +210,12 @@ class EmbeddedStore:
 
         Each quad goes to the graph it names; a quad in the default graph is refused. `visibility` names
         the graphs to replace (each is emptied even if no quad names it), or gives one visibility for
-        every graph the quads name. The new content is streamed into staging graphs that no query can
-        see; one SPARQL update then moves all of them into place together with the metadata, so readers
-        see the old graphs or the new ones, never a mix, and a failure at any point leaves the old graphs
-        as they were. A graph that does not exist yet is loaded under its own name instead (hidden until
-        its metadata is written), which saves the MOVE: copying and deleting cost ~10× the bulk load.
+        every graph the quads name. The new content of an existing graph is streamed into a staging graph
+        that no query can see; one SPARQL update then writes the differences of all of them together with
+        the metadata, so readers see the old graphs or the new ones, never a mix, and a failure at any
+        point leaves the old graphs as they were. A graph that does not exist yet is loaded under its own
+        name instead (hidden until its metadata is written). bench/bulk_load.py at 10^6 triples: a first
+        load takes 1.45× raw `bulk_load`, replacing everything 5.9× (most of it deleting the staging graph).
         """
         self._require_writable()
         fixed = isinstance(visibility, dict)
@@ -225,8 +226,8 @@ class EmbeddedStore:
         staging: dict[str, NamedNode] = {}
         counts: dict[str, int] = {}
 
-        def stage(graph: str, *, declared: bool) -> NamedNode:
-            if declared and not self._oxigraph.contains_named_graph(NamedNode(graph)):
+        def stage(graph: str) -> None:
+            if not self._oxigraph.contains_named_graph(NamedNode(graph)):
                 # Loaded under its own name, hidden meanwhile; the marker lets a restart after a crash
                 # remove the half graph (the final metadata update replaces the marker).
                 staging[graph] = NamedNode(graph)
@@ -237,11 +238,20 @@ class EmbeddedStore:
                 self._changed()
             else:
                 staging[graph] = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
+                # An empty staging graph must still exist, so that the swap empties the target.
+                self._oxigraph.add_graph(staging[graph])
             counts[graph] = 0
-            return staging[graph]
 
-        def staged(stream: Iterable[Quad]) -> Iterator[Quad]:
-            for q in stream:
+        stream = iter(quads)
+        # The first quad of a graph not staged yet: it ends the current bulk_extend, because the store
+        # must not be written to (the staging marker) while bulk_extend consumes a stream (it deadlocks).
+        unstaged: list[Quad] = []
+
+        def staged_until_new_graph() -> Iterator[Quad]:
+            while True:
+                q = unstaged.pop() if unstaged else next(stream, None)
+                if q is None:
+                    return
                 graph = q.graph_name.value if isinstance(q.graph_name, NamedNode) else None
                 target = staging.get(graph)
                 if target is None:
@@ -249,8 +259,8 @@ class EmbeddedStore:
                         raise StoreError(
                             f"{source}: a quad names graph {graph or 'DEFAULT'}, which this load may not write"
                         )
-                    visibilities[graph] = visibility
-                    target = stage(graph, declared=False)
+                    unstaged.append(q)
+                    return
                 counts[graph] += 1
                 yield Quad(q.subject, q.predicate, q.object, target)
 
@@ -258,11 +268,14 @@ class EmbeddedStore:
         with self._write_lock:
             try:
                 for graph in visibilities:
-                    # An empty staging graph must still exist, so that MOVE empties the target.
-                    self._oxigraph.add_graph(stage(graph, declared=True))
-                # Graphs first seen in the stream are staged without add_graph: the store must not be
-                # written to while bulk_extend is consuming the stream (it deadlocks).
-                self._oxigraph.bulk_extend(staged(quads))
+                    stage(graph)
+                while True:
+                    self._oxigraph.bulk_extend(staged_until_new_graph())
+                    if not unstaged:
+                        break
+                    graph = unstaged[0].graph_name.value
+                    visibilities[graph] = visibility
+                    stage(graph)
                 now = datetime.now(UTC)
                 infos = [
                     GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
@@ -270,13 +283,7 @@ class EmbeddedStore:
                 self._oxigraph.update(
                     self._with_derived(
                         " ;\n".join(
-                            (
-                                ""
-                                if staging[info.iri].value == info.iri
-                                else f"MOVE SILENT GRAPH {staging[info.iri]} TO GRAPH {NamedNode(info.iri)} ;\n"
-                            )
-                            + _meta_update(info)
-                            for info in infos
+                            _swap_in(staging[info.iri], NamedNode(info.iri)) + _meta_update(info) for info in infos
                         )
                     )
                 )
@@ -450,6 +457,20 @@ def _restrict(requested: list[str] | None, visible: list) -> list:
         return visible
     allowed = {g.value for g in visible if isinstance(g, NamedNode)}
     return [NamedNode(g) for g in requested if g in allowed]
+
+
+def _swap_in(staged: NamedNode, graph: NamedNode) -> str:
+    """Update operations giving `graph` the content of `staged` (then dropped by the caller, outside the
+    transaction). Only the difference is written: a reload changes little, and MOVE's copy and delete of
+    every quad cost ~10× a bulk load. Blank nodes of a new load are fresh, so they are always replaced."""
+    if staged == graph:
+        return ""
+    return (
+        f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} "
+        f"MINUS {{ GRAPH {staged} {{ ?s ?p ?o }} }} }} ;\n"
+        f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {staged} {{ ?s ?p ?o }} "
+        f"MINUS {{ GRAPH {graph} {{ ?s ?p ?o }} }} }} ;\n"
+    )
 
 
 def _meta_update(info: GraphInfo) -> str:
