@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
             slots=settings.max_concurrent_queries,
             timeout=settings.query_timeout,
             queue_timeout=settings.query_queue_timeout,
+            max_waiting=settings.max_queued_queries,
             fast_path=settings.query_fast_path,
         )
         try:

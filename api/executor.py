@@ -60,6 +60,33 @@ class WorkerFailed(Exception):
     """The worker process died for another reason (out of memory, a crash)."""
 
 
+class Admission:
+    """The queue in front of the query slots: at most `waiting` callers wait, each at most `timeout` seconds.
+
+    Waiting absorbs bursts (64 clients at 4 slots wait their turn instead of failing); the bound keeps an
+    overload from piling up threads and memory: the caller past it gets Busy (503) at once.
+    """
+
+    def __init__(self, *, waiting: int, timeout: float):
+        self.limit = waiting
+        self.timeout = timeout
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def queued(self) -> Iterator[float]:
+        """Count the caller as waiting while inside; yields the seconds it may wait for a slot."""
+        with self.lock:
+            if self.waiting >= self.limit:
+                raise Busy
+            self.waiting += 1
+        try:
+            yield self.timeout
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+
 class Answer:
     """The head of a query result and its body: `body` when small, else `chunks()`; always `close()`."""
 
@@ -94,15 +121,16 @@ class ThreadExecutor:
 
     mode = "thread"
 
-    def __init__(self, store: EmbeddedStore, *, slots: int, queue_timeout: float):
+    def __init__(self, store: EmbeddedStore, *, slots: int, admission: Admission):
         self.store = store
         self.slots = threading.BoundedSemaphore(slots)
-        self.queue_timeout = queue_timeout
+        self.admission = admission
 
     def run(self, job: QueryJob) -> Answer:
         """Evaluate `job` here; raise Busy or EvaluationError."""
-        if not self.slots.acquire(timeout=self.queue_timeout):
-            raise Busy
+        with self.admission.queued() as timeout:
+            if not self.slots.acquire(timeout=timeout):
+                raise Busy
         try:
             if job.max_rows > 0:
                 prepared = prepare(self.store, job)
@@ -257,18 +285,18 @@ class ProcessExecutor:
     mode = "process"
 
     def __init__(
-        self, store: EmbeddedStore, *, slots: int, timeout: float, queue_timeout: float, fast_path: bool = True
+        self, store: EmbeddedStore, *, slots: int, timeout: float, admission: Admission, fast_path: bool = True
     ):
         if store.path is None:
             raise ValueError("worker processes need an on-disk store; an in-memory store runs queries in threads")
         self.store = store
         self.timeout = timeout
-        self.queue_timeout = queue_timeout
+        self.admission = admission
         self.idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self.leased: set[_Worker] = set()
         self.lock = threading.Lock()
         self.closed = threading.Event()
-        self.fast = ThreadExecutor(store, slots=slots, queue_timeout=queue_timeout) if fast_path else None
+        self.fast = ThreadExecutor(store, slots=slots, admission=admission) if fast_path else None
         workers = [_Worker(store.path, store.generation) for _ in range(slots)]
         for worker in workers:
             worker.wait_ready(_STARTUP_TIMEOUT)
@@ -280,10 +308,11 @@ class ProcessExecutor:
         """Send `job` to an idle worker; raise Busy, DeadlineExceeded, WorkerFailed or EvaluationError."""
         if self.fast is not None and job.max_rows > 0 and is_single_pattern(job.sparql):
             return self.fast.run(job)
-        try:
-            worker = self.idle.get(timeout=self.queue_timeout)
-        except queue.Empty:
-            raise Busy from None
+        with self.admission.queued() as timeout:
+            try:
+                worker = self.idle.get(timeout=timeout)
+            except queue.Empty:
+                raise Busy from None
         deadline = time.monotonic() + self.timeout
         with self.lock:
             worker.deadline = deadline
@@ -438,16 +467,24 @@ class _WorkerStream:
 
 
 def make_executor(
-    store: EmbeddedStore, *, mode: str, slots: int, timeout: float, queue_timeout: float, fast_path: bool = True
+    store: EmbeddedStore,
+    *,
+    mode: str,
+    slots: int,
+    timeout: float,
+    queue_timeout: float,
+    max_waiting: int,
+    fast_path: bool = True,
 ) -> Executor:
     """Choose the executor for `mode` (`auto`: processes for an on-disk store, threads in memory)."""
+    admission = Admission(waiting=max_waiting, timeout=queue_timeout)
     if getattr(store, "path", None) is None and not isinstance(store, EmbeddedStore):
         # A remote store enforces the deadline itself (server timeout + client timeout): threads suffice.
-        return ThreadExecutor(store, slots=slots, queue_timeout=queue_timeout)
+        return ThreadExecutor(store, slots=slots, admission=admission)
     if mode == "auto":
         mode = "process" if store.path is not None else "thread"
     if mode == "process":
-        return ProcessExecutor(store, slots=slots, timeout=timeout, queue_timeout=queue_timeout, fast_path=fast_path)
+        return ProcessExecutor(store, slots=slots, timeout=timeout, admission=admission, fast_path=fast_path)
     if store.path is None:
         log.warning("in-memory store: queries run in threads; the %.0f s deadline is not enforced", timeout)
-    return ThreadExecutor(store, slots=slots, queue_timeout=queue_timeout)
+    return ThreadExecutor(store, slots=slots, admission=admission)

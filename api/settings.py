@@ -38,10 +38,13 @@ class Settings(BaseSettings):
     )
     query_timeout: float = Field(30.0, description="Query deadline in seconds.")
     max_rows: int = Field(10_000, description="Cap on result rows per query; a truncated answer says so.")
-    max_concurrent_queries: int = Field(4, description="Queries evaluated at once; more get 503.")
+    max_concurrent_queries: int = Field(4, description="Queries evaluated at once; more wait in the queue.")
+    max_queued_queries: int = Field(
+        128, ge=0, description="Queries that may wait for a slot; one more gets 503 with Retry-After at once."
+    )
     query_queue_timeout: float = Field(
-        0.5,
-        description="Seconds a query waits for a free slot before it gets 503 with Retry-After.",
+        10.0,
+        description="Seconds a query waits in the queue for a free slot before it gets 503 with Retry-After.",
     )
     query_isolation: Literal["auto", "process", "thread"] = Field(
         "auto",

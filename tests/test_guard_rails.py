@@ -124,6 +124,30 @@ def test_excess_queries_get_503_with_retry_after(serve, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_full_queue_answers_503_at_once_and_a_queued_query_waits_its_turn(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(
+        store=str(tmp_path / "store"),
+        query_timeout=2.0,
+        max_concurrent_queries=1,
+        max_queued_queries=1,
+        query_queue_timeout=10.0,
+        query_fast_path=False,
+    )
+    server = serve(create_app(settings, store=store))
+    running, _ = in_background(server.sparql, EXPLOSIVE)
+    time.sleep(0.3)
+    queued, queued_response = in_background(server.sparql, ASK_ANY)
+    time.sleep(0.3)
+    started = time.monotonic()
+    refused = httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=30)
+    assert refused.status_code == 503 and time.monotonic() - started < 1.0  # the queue (1 place) is full
+    running.join()
+    queued.join()
+    assert queued_response["status"] == 200  # waited for the stopped query's slot
+
+
+@pytest.mark.slow
 def test_single_pattern_query_needs_no_worker(serve, tmp_path):
     store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
     settings = make_settings(
