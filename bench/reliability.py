@@ -6,9 +6,13 @@ that many concurrent keep-alive connections. The mix: cheap SPARQL (ASK, LIMIT 1
 text of `queries/*.rq`, POSTed to /sparql), `/api/search?q=`, entity pages `/page/…` and catalog pages
 `/catalog?page=N`. Reported per client count: throughput, p50/p95/p99 latency, 5xx count, other
 non-2xx count, and the server's peak RSS (process and query workers). The baseline is the in-process
-limit: the cheap queries on a read-only pyoxigraph handle of the same store, no HTTP.
+limit: the cheap queries on a read-only pyoxigraph handle of the same store, no HTTP. With `--rdflib`
+(needs `pip install rdflib-endpoint`), the SPARQL part of the mix (cheap and gap queries) also runs
+against Querschnitt alone and against rdflib-endpoint serving the same public triples, per client
+count, and their throughput ratio is printed.
 
-Example: python bench/reliability.py --scale 1 --requests 2000
+Example: python bench/reliability.py --scale 20 --requests 2000          # ~10^5 triples
+Example: python bench/reliability.py --scale 230 --store /tmp/qs-1m     # ~10^6 triples
 Example: python bench/reliability.py --quick        # a few seconds, for bench/reliability.sh
 """
 
@@ -104,6 +108,8 @@ def requests_mix(client: httpx.Client, *, gaps: bool = True) -> list[tuple[str, 
         headers={"Accept": "application/sparql-results+json"},
     ).json()["results"]["bindings"]
     pages = ["/page/" + b["s"]["value"].split("/id/", 1)[1] for b in found if "/id/" in b["s"]["value"]]
+    # Only entities with a page of their own (activities include strategy items, which have none).
+    pages = [page for page in pages if client.get(page, headers={"Accept": "text/html"}).status_code == 200]
     mix: list[tuple[str, str, dict]] = []
     for query in CHEAP:
         mix += [
@@ -164,6 +170,48 @@ async def run_level(url: str, mix: list, *, clients: int, requests: int, seconds
     }
 
 
+def compare_with_rdflib(store: Path, url: str, mix: list, args, tmp: Path) -> list[dict]:
+    """The SPARQL part of the mix against Querschnitt and against rdflib-endpoint on the same public triples."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from endpoint import RDFLIB, dump_public, start
+
+    sparql_mix = [item for item in mix if item[1] == "/sparql"]
+    with httpx.Client(base_url=url, timeout=60) as client:
+        public = [g["graph"] for g in client.get("/api/graphs").json()]  # anonymous: the public graphs
+    dump = tmp / "public.nt"
+    dump_public(store, public, dump)
+    port = free_port()
+    rdflib = start(RDFLIB, str(dump), port=port, ready_path="/?query=ASK%7B%7D")
+    rdflib_mix = [(method, "/", kwargs) for method, _, kwargs in sparql_mix]
+    rows = []
+    try:
+        for clients in (int(c) for c in args.clients.split(",")):
+            ours = asyncio.run(
+                run_level(url, sparql_mix, clients=clients, requests=args.requests, seconds=args.seconds)
+            )
+            theirs = asyncio.run(
+                run_level(
+                    f"http://127.0.0.1:{port}",
+                    rdflib_mix,
+                    clients=clients,
+                    requests=args.requests,
+                    seconds=args.seconds,
+                )
+            )
+            row = {
+                "clients": clients,
+                "mix": "sparql only",
+                "querschnitt": ours,
+                "rdflib_endpoint": theirs,
+                "rps_ratio": round(ours["rps"] / theirs["rps"], 1) if theirs["rps"] else None,
+            }
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    finally:
+        rdflib.kill()
+    return rows
+
+
 def in_process_limit(store: Path, requests: int) -> float:
     """Cheap queries per second on a read-only pyoxigraph handle of the same store (no HTTP, no visibility)."""
     handle = Store.read_only(str(store))
@@ -176,7 +224,7 @@ def in_process_limit(store: Path, requests: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=1, help="Demo scale (1 ≈ 10^5 triples; 10 ≈ 10^6).")
+    parser.add_argument("--scale", type=int, default=1, help="Demo scale (20 ≈ 10^5 triples; 230 ≈ 10^6).")
     parser.add_argument("--store", type=Path, help="Reuse this demo store directory (built if missing).")
     parser.add_argument("--clients", default="2,16,64", help="Concurrent client counts, comma-separated.")
     parser.add_argument("--requests", type=int, default=2000, help="Requests per client count.")
@@ -184,6 +232,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 requests at 2 and 16 clients, 15 s cap.")
     parser.add_argument("--no-gaps", action="store_true", help="Leave the gap queries out of the mix.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument("--rdflib", action="store_true", help="Also compare the SPARQL mix with rdflib-endpoint.")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.requests, args.seconds = "2,16", 300, 15
@@ -216,6 +265,8 @@ def main() -> None:
                 level["peak_rss_mb"] = round(peak["rss"] / 1e6, 1)
                 results.append(level)
                 print(json.dumps(level), flush=True)
+            if args.rdflib:
+                results += compare_with_rdflib(store, url, mix, args, Path(tmp))
         finally:
             stop.set()
             process.terminate()
@@ -233,11 +284,12 @@ def main() -> None:
             "levels": results,
         }
         for level in results:
-            level["ratio_to_in_process"] = round(level["rps"] / limit, 4)
+            if "rps" in level:
+                level["ratio_to_in_process"] = round(level["rps"] / limit, 4)
         print(json.dumps({k: v for k, v in summary.items() if k != "levels"}))
         if args.json:
             args.json.write_text(json.dumps(summary, indent=2))
-        if any(level["5xx"] for level in results):
+        if any(level.get("5xx") for level in results):
             raise SystemExit("5xx answers under load")
 
 
