@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import graph_store, observability, publishing, search, sparql, ui, void
+from api import facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
 from api.auth import parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
@@ -67,7 +67,16 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
             allow_headers=["Accept", "Content-Type"],
             expose_headers=[TRUNCATED_HEADER, MAX_ROWS_HEADER],
         )
-    for router in (sparql.router, graph_store.router, void.router, search.router, publishing.router, ui.router):
+    for router in (
+        sparql.router,
+        graph_store.router,
+        void.router,
+        search.router,
+        publishing.router,
+        query_routes.router_for(app.state.queries),
+        facade.router,
+        ui.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     observability.install(app)

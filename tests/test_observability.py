@@ -13,7 +13,14 @@ from api.app import create_app
 from api.observability import ACCESS_LOGGER, Observe
 from api.testing import PERSON, SECRETS, make_settings
 
-SAMPLE_VALUES = {"path": "department/stadtentwicklung", "kind": "blind-spots", "extension": "ttl"}
+SAMPLE_VALUES = {
+    "path": "department/stadtentwicklung",
+    "kind": "blind-spots",
+    "extension": "ttl",
+    "name": "blind-spots",
+    "id": "stadtentwicklung",
+    "code": "11.2",
+}
 
 
 def walk(routes):

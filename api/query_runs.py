@@ -1,0 +1,124 @@
+"""Running named queries (and the facade's small lookups) for one caller, under the endpoint's guard rails.
+
+Everything `/queries/…` and `/api/…` evaluate goes through `run`: the caller's visibility (anonymous:
+public graphs; a staff token: all), the row cap with its truncation signal and the serializers of
+`api.evaluate`, and the SERVICE allow-list of `api.guard`. Each query is an executor job like any
+`/sparql` request, so it also gets the deadline and a concurrency slot; parameter values travel with
+the job and are bound by pyoxigraph's substitution, never pasted into the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, QuerySolutions, parse_query_results
+
+from api.auth import Principal
+from api.evaluate import QueryJob
+from api.executor import Answer
+from api.guard import check_query
+from api.named_queries import NamedQuery, ParameterError
+from api.service_description import endpoint_iri
+
+Term = NamedNode | Literal | BlankNode
+
+
+def invalid(parameter: str, message: str, value: object, *, where: str = "query") -> RequestValidationError:
+    """A 422 in the shape of FastAPI's own validation errors, naming `parameter`."""
+    return RequestValidationError([{"type": "value_error", "loc": (where, parameter), "msg": message, "input": value}])
+
+
+def bind(query: NamedQuery, values: Mapping[str, str]) -> dict[str, NamedNode | Literal]:
+    """The registry's binding of raw parameter values; a bad or unknown one is a 422 naming it."""
+    try:
+        return query.bind(dict(values))
+    except ParameterError as error:
+        raise invalid(error.name, str(error), values.get(error.name)) from None
+
+
+def run(
+    app: FastAPI,
+    principal: Principal,
+    sparql: str,
+    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    *,
+    results_format: str | None = "json",
+    graph_format: str | None = None,
+    max_rows: int,
+) -> Answer:
+    """Evaluate `sparql` for `principal`, at most `max_rows` rows (0: all); the caller must close the answer.
+
+    Raises what the SPARQL endpoint's errors map to: EvaluationError, Busy, DeadlineExceeded, HttpProblem.
+    """
+    settings = app.state.settings
+    check_query(sparql, app.state.allowlist, base_iri=endpoint_iri(settings).value)
+    job = QueryJob(
+        sparql=sparql,
+        include_internal=principal.sees_internal,
+        results_format=results_format,
+        graph_format=graph_format,
+        max_rows=max_rows,
+        substitutions={name: str(term) for name, term in (substitutions or {}).items()} or None,
+    )
+    return app.state.executor.run(job)
+
+
+def tsv(
+    app: FastAPI,
+    principal: Principal,
+    sparql: str,
+    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    *,
+    max_rows: int,
+) -> tuple[bytes, bool]:
+    """SELECT results as SPARQL TSV (a header line, then one line per row) and whether the cap cut them."""
+    answer = run(app, principal, sparql, substitutions, results_format="tsv", max_rows=max_rows)
+    try:
+        return b"".join(answer.chunks()), answer.head.truncated
+    finally:
+        answer.close()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """SELECT results as Python terms: each row maps the bound variables' names to their values."""
+
+    variables: list[str]
+    rows: list[dict[str, Term]]
+    truncated: bool
+
+    def __iter__(self) -> Iterator[dict[str, Term]]:
+        return iter(self.rows)
+
+
+def select(
+    app: FastAPI,
+    principal: Principal,
+    sparql: str,
+    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    *,
+    max_rows: int | None = None,
+) -> Rows:
+    """The rows of a SELECT query for `principal`, capped at `max_rows` (default: the configured row cap)."""
+    cap = app.state.settings.max_rows if max_rows is None else max_rows
+    body, truncated = tsv(app, principal, sparql, substitutions, max_rows=cap)
+    solutions = parse_query_results(body, QueryResultsFormat.TSV)
+    if not isinstance(solutions, QuerySolutions):
+        raise TypeError("not a SELECT query")
+    names = [v.value for v in solutions.variables]
+    rows = [{n: row[n] for n in names if row[n] is not None} for row in solutions]
+    return Rows(names, rows, truncated)
+
+
+def count(
+    app: FastAPI, principal: Principal, sparql: str, substitutions: Mapping[str, NamedNode | Literal] | None = None
+) -> int:
+    """The exact number of rows of a SELECT query (not capped: only a count leaves the server)."""
+    answer = run(app, principal, sparql, substitutions, results_format="tsv", max_rows=0)
+    try:
+        return sum(chunk.count(b"\n") for chunk in answer.chunks()) - 1
+    finally:
+        answer.close()
