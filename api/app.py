@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
             timeout=settings.query_timeout,
             queue_timeout=settings.query_queue_timeout,
             max_waiting=settings.max_queued_queries,
+            cache_bytes=int(settings.query_cache_mb * 1_000_000),
             fast_path=settings.query_fast_path,
         )
         try:

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -466,6 +467,60 @@ class _WorkerStream:
             self.worker.kill()
 
 
+class CachingExecutor:
+    """Small answers of the executor, kept until the store is written (its `generation` moves on).
+
+    Dashboards and gap reports ask the same few queries again and again, and at 10^5 triples some take
+    seconds. An answer is reused only for the identical job (text, parameters, visibility, dataset,
+    formats, row cap) against the same store generation, so it is exactly what evaluating again would
+    give. Only whole bodies up to SMALL_BODY are kept (streams are not), at most `budget` bytes in all,
+    least recently used out first. Only for the embedded store, whose generation counts every write.
+    """
+
+    def __init__(self, inner: Executor, store: EmbeddedStore, *, budget: int):
+        self.inner = inner
+        self.mode = inner.mode
+        self.store = store
+        self.budget = budget
+        self.entries: OrderedDict[tuple, tuple[Head, bytes]] = OrderedDict()
+        self.size = 0
+        self.generation = store.generation
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def run(self, job: QueryJob) -> Answer:
+        generation = self.store.generation
+        key = (json.dumps(vars(job), sort_keys=True),)
+        with self.lock:
+            if generation != self.generation:
+                self.entries.clear()
+                self.size = 0
+                self.generation = generation
+            cached = self.entries.get(key)
+            if cached is not None:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return Answer(cached[0], body=cached[1])
+            self.misses += 1
+        answer = self.inner.run(job)
+        if answer.body is not None and len(answer.body) <= min(SMALL_BODY, self.budget):
+            with self.lock:
+                # A write during the evaluation may have moved the generation on: keep only what is current.
+                if self.generation == generation == self.store.generation and key not in self.entries:
+                    self.entries[key] = (answer.head, answer.body)
+                    self.size += len(answer.body)
+                    while self.size > self.budget:
+                        _, (_, body) = self.entries.popitem(last=False)
+                        self.size -= len(body)
+        return answer
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def make_executor(
     store: EmbeddedStore,
     *,
@@ -475,16 +530,20 @@ def make_executor(
     queue_timeout: float,
     max_waiting: int,
     fast_path: bool = True,
+    cache_bytes: int = 0,
 ) -> Executor:
     """Choose the executor for `mode` (`auto`: processes for an on-disk store, threads in memory)."""
     admission = Admission(waiting=max_waiting, timeout=queue_timeout)
-    if getattr(store, "path", None) is None and not isinstance(store, EmbeddedStore):
+    if not isinstance(store, EmbeddedStore):
         # A remote store enforces the deadline itself (server timeout + client timeout): threads suffice.
+        # No cache: other processes may write to it.
         return ThreadExecutor(store, slots=slots, admission=admission)
     if mode == "auto":
         mode = "process" if store.path is not None else "thread"
     if mode == "process":
-        return ProcessExecutor(store, slots=slots, timeout=timeout, admission=admission, fast_path=fast_path)
-    if store.path is None:
-        log.warning("in-memory store: queries run in threads; the %.0f s deadline is not enforced", timeout)
-    return ThreadExecutor(store, slots=slots, admission=admission)
+        executor = ProcessExecutor(store, slots=slots, timeout=timeout, admission=admission, fast_path=fast_path)
+    else:
+        if store.path is None:
+            log.warning("in-memory store: queries run in threads; the %.0f s deadline is not enforced", timeout)
+        executor = ThreadExecutor(store, slots=slots, admission=admission)
+    return CachingExecutor(executor, store, budget=cache_bytes) if cache_bytes > 0 else executor

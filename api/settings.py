@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     max_queued_queries: int = Field(
         128, ge=0, description="Queries that may wait for a slot; one more gets 503 with Retry-After at once."
     )
+    query_cache_mb: float = Field(
+        64, ge=0, description="Memory for small query answers, reused until the next write (0: no cache)."
+    )
     query_queue_timeout: float = Field(
         10.0,
         description="Seconds a query waits in the queue for a free slot before it gets 503 with Retry-After.",

@@ -17,7 +17,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from api.app import create_app
-from api.executor import ProcessExecutor, ThreadExecutor
+from api.executor import ProcessExecutor
 from api.sparql_text import is_single_pattern
 from api.store import EmbeddedStore, Visibility
 from api.testing import EDITOR, READER, fill, make_settings
@@ -60,11 +60,30 @@ def in_background(url: str, query: str) -> tuple[threading.Thread, dict]:
 
 
 def test_on_disk_store_runs_queries_in_worker_processes(guarded):
-    assert isinstance(guarded.app.state.executor, ProcessExecutor)
+    assert guarded.app.state.executor.mode == "process"
+    assert isinstance(guarded.app.state.executor.inner, ProcessExecutor)
 
 
 def test_in_memory_store_runs_queries_in_threads(client):
-    assert isinstance(client.app.state.executor, ThreadExecutor)
+    assert client.app.state.executor.mode == "thread"
+
+
+def test_an_answer_is_reused_until_the_next_write_and_never_after(guarded):
+    executor = guarded.app.state.executor
+    query = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    first = httpx.get(guarded.sparql, params={"query": query}).json()
+    hits = executor.hits
+    assert httpx.get(guarded.sparql, params={"query": query}).json() == first
+    assert executor.hits == hits + 1
+    body = b"<http://example.org/cached> <http://example.org/p> 1 ."
+    url = f"{guarded.url}/graphs?graph=http://example.org/graph/cached&visibility=public"
+    assert httpx.put(url, content=body, headers={"Content-Type": "text/turtle", **EDITOR}).status_code == 201
+    after = httpx.get(guarded.sparql, params={"query": query}).json()
+    n = int(first["results"]["bindings"][0]["n"]["value"])
+    assert int(after["results"]["bindings"][0]["n"]["value"]) == n + 1
+    # Staff and anonymous callers never share an answer: visibility is part of the key.
+    staff = httpx.get(guarded.sparql, params={"query": query}, headers=EDITOR).json()
+    assert int(staff["results"]["bindings"][0]["n"]["value"]) > n + 1
 
 
 @pytest.mark.slow
