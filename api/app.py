@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
+from api import docs_page, facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
 from api.auth import parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         description="Departments, projects, datasets and the UN SDGs of a municipality as linked data.",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is served from vendored files (api/docs_page.py); FastAPI's pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.queries = QueryRegistry()
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         publishing.router,
         query_routes.router_for(app.state.queries),
         facade.router,
+        docs_page.router,
         ui.router,
     ):
         app.include_router(router)

@@ -6,6 +6,9 @@ request to the user as it is, and a parser's message with line and column is wha
 
 from __future__ import annotations
 
+import logging
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
@@ -13,6 +16,10 @@ from api.conneg import NotAcceptable
 from api.evaluate import EvaluationError
 from api.executor import Busy, DeadlineExceeded, WorkerFailed
 from api.store import StoreError
+
+log = logging.getLogger(__name__)
+# "The store at http://intranet:8890/sparql …": where the store lives is the operator's business, not the public's.
+_STORE_ADDRESS = re.compile(r" at https?://\S+")
 
 
 class HttpProblem(Exception):
@@ -51,9 +58,13 @@ def problem_for(error: Exception, *, timeout: float = 0) -> HttpProblem:
     from api.remote_store import ResultTruncated, StoreTimeout, StoreUnavailable
 
     if isinstance(error, StoreUnavailable):
-        return HttpProblem(503, f"The store does not answer: {error}", {"Retry-After": "5"})
+        # The details (address, cause) go to the log; a retry after a few seconds is all a client can do.
+        log.warning("remote store unavailable: %s", error)
+        return HttpProblem(
+            503, "The store is unavailable at the moment; try again in a few seconds.", {"Retry-After": "5"}
+        )
     if isinstance(error, StoreTimeout):
-        return HttpProblem(504, str(error))
+        return HttpProblem(504, _STORE_ADDRESS.sub("", str(error)))
     if isinstance(error, ResultTruncated):
         return HttpProblem(502, str(error))
     if isinstance(error, StoreError):

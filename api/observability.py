@@ -172,12 +172,15 @@ def install(app: FastAPI, *, access_log: bool | None = None) -> None:
     def readyz(request: Request) -> JSONResponse:
         """The store answers a query (503 when it does not, or is not open yet)."""
         store = getattr(request.app.state, "store", None)
+        retry = {"Retry-After": "5"}
         if store is None:
-            return JSONResponse({"status": "unavailable", "reason": "store not open"}, status_code=503)
+            return JSONResponse({"status": "unavailable", "reason": "store not open"}, status_code=503, headers=retry)
         try:
             store.query("ASK { ?s ?p ?o }")
         except Exception as error:  # any failure to answer means "not ready"; the reason helps operators
-            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": type(error).__name__}, status_code=503, headers=retry
+            )
         return JSONResponse({"status": "ok"})
 
     @app.get("/metrics", tags=["operations"], response_class=Response)

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
-from pyoxigraph import BlankNode, NamedNode, QueryTriples, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, serialize
 
 from api.auth import authenticate
 from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_url
@@ -257,9 +257,8 @@ def _iri(settings: Settings, path: str) -> NamedNode | None:
 def _construct(
     store: EmbeddedStore, query: str, include_internal: bool, substitutions: dict | None = None
 ) -> list[Triple]:
-    result = store.query(query, include_internal=include_internal, substitutions=substitutions)
-    assert isinstance(result, QueryTriples)
-    return list(result)
+    # pyoxigraph's QueryTriples, or the remote store's equivalent: any iterable of triples.
+    return list(store.query(query, include_internal=include_internal, substitutions=substitutions))
 
 
 def _escape(text: str) -> str:

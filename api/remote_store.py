@@ -303,7 +303,7 @@ class RemoteStore:
                     visibility=Visibility.PUBLIC if visibility == QS.public else Visibility.INTERNAL,
                     source=source.value,
                     loader=loader.value,
-                    modified=datetime.fromisoformat(modified.value.replace("Z", "+00:00")),
+                    modified=_aware(datetime.fromisoformat(modified.value.replace("Z", "+00:00"))),
                     triples=int(count.value),
                     checksum=checksum.value,
                 )
@@ -639,8 +639,11 @@ class RemoteStore:
     # -- internals: reading --------------------------------------------------------------------
 
     def _read_stamp(self) -> str:
+        # Read before every query: within the query deadline, so a hung store costs a request no more than that.
         rows = self._select(
-            f"SELECT ?v {{ GRAPH {META_GRAPH} {{ {META_GRAPH} {GENERATION} ?v }} }}", named=[META_GRAPH]
+            f"SELECT ?v {{ GRAPH {META_GRAPH} {{ {META_GRAPH} {GENERATION} ?v }} }}",
+            named=[META_GRAPH],
+            timeout=self.query_timeout,
         )
         values = sorted(row["v"].value for row in rows)
         return values[0] if values else ""
@@ -649,13 +652,13 @@ class RemoteStore:
         (row,) = self._select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}", named=[graph])
         return int(row["n"].value)
 
-    def _select(self, sparql: str, *, named: list[NamedNode] | None) -> list:
+    def _select(self, sparql: str, *, named: list[NamedNode] | None, timeout: float | None = None) -> list:
         """A query of the store itself (no caller, no dataset checks); `named=None` means every graph."""
         result = self._query(
             sparql,
             default=[EMPTY_GRAPH] if named is not None else None,
             named=named,
-            timeout=max(self.query_timeout, 30.0),
+            timeout=max(self.query_timeout, 30.0) if timeout is None else timeout,
         )
         assert isinstance(result, QuerySolutions)
         return list(result)
@@ -901,10 +904,13 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
 
     The safe stand-in for servers without substitutions: every occurrence of `?name`/`$name` becomes the
     term written by pyoxigraph (`str(term)` escapes quotes, line breaks, `}` and everything else), so that
-    nested groups see the value as the embedded store's pre-binding does; in a SELECT list it becomes
-    `(term AS ?name)`, after GROUP BY / ORDER BY `(term)`; a top-level `SELECT *` also gets
-    `VALUES ?name { term }` so the column stays. A variable the query binds itself (`AS ?name`, VALUES)
-    is refused. The caller parses the result again before it is sent.
+    nested groups see the value as the embedded store's pre-binding does. In the top-level SELECT list it
+    becomes `(term AS ?name)`, after GROUP BY / ORDER BY `(term)`; a top-level `SELECT *` also gets
+    `VALUES ?name { term }` so the column stays. A sub-select's SELECT list just drops it (nothing outside
+    refers to it any more), unless that would leave the list empty: then it is `(term AS ?name)` there, and
+    the top level keeps `?name` as a variable bound by such a VALUES block, since `(term AS ?name)` may not
+    name a variable already in scope (SPARQL 1.1 Query §18.2.1). A variable the query binds itself
+    (`AS ?name`, VALUES) is refused. The caller parses the result again before it is sent.
     """
     terms: dict[str, str] = {}
     for name, term in substitutions.items():
@@ -913,30 +919,38 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
             raise TypeError(f"substitution ?{name}: a NamedNode or Literal is needed, not {type(term).__name__}")
         terms[name] = str(term)
     stream = list(tokens(text))
+    lists = _select_lists(stream, terms)
+    # Sub-selects listing nothing but substituted variables keep them as `(term AS ?name)` columns.
+    bound_inside = {name for start, (sub, names, others) in lists.items() if sub and not others for name in names}
     out: list[str] = []
     last = 0
     projection = False  # inside a SELECT list
+    keep_columns = False  # ... that must keep substituted columns (the top level, or a list with nothing else)
+    top = False  # ... of the top-level SELECT
     star_select = False
-    top_select_seen = False
-    modifier = False  # after GROUP BY / ORDER BY
+    modifier = False  # after GROUP BY / ORDER BY (at the top level: `top` stays set)
+    grouping_by_others = False  # a GROUP BY with conditions besides the substituted variables
     values_header = False
     depth = 0  # parentheses
+    kept: set[str] = set()
     for index, tok in enumerate(stream):
         previous = stream[index - 1] if index else None
         if tok.is_word("SELECT"):
-            projection, depth = True, 0
-            if not top_select_seen:
-                top_select_seen = True
-                following = stream[index + 1 : index + 3]
-                star_select = any(t.text == "*" for t in following)
+            sub, _, others = lists[index]
+            projection, depth, top, keep_columns = True, 0, not sub, not sub or not others
+            if top:
+                star_select = any(t.text == "*" for t in stream[index + 1 : index + 3])
         elif tok.is_word("VALUES"):
             values_header = True
-        elif tok.text == "{":
+        elif tok.text in ("{", "}"):  # a sub-select's modifiers end with its group
             projection = modifier = values_header = False
         elif projection and depth == 0 and tok.is_word("WHERE", "FROM"):
             projection = False
         elif tok.is_word("BY") and previous is not None and previous.is_word("GROUP", "ORDER"):
             modifier, depth = True, 0
+            grouping_by_others = previous.is_word("GROUP") and _other_conditions(stream, index + 1, terms) > 0
+        elif modifier and depth == 0 and tok.is_word("HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"):
+            grouping_by_others = False
         elif tok.text == "(":
             depth += 1
         elif tok.text == ")":
@@ -946,8 +960,16 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
         name, term = tok.text[1:], terms[tok.text[1:]]
         if values_header or (previous is not None and previous.is_word("AS")):
             raise QueryRefused(f"?{name} is bound by the query itself and cannot be substituted")
+        if (projection or modifier) and depth == 0 and top and name in bound_inside:
+            kept.add(name)
+            continue
         if projection and depth == 0:
-            replacement = f"({term} AS ?{name})"
+            replacement = f"({term} AS ?{name})" if keep_columns else ""
+        elif modifier and depth == 0 and grouping_by_others:
+            # Grouping by a constant changes no group; Virtuoso 7.2 fails on `GROUP BY (<iri>)` in some
+            # queries ("VECSL: Internal error, ssl refd before set"). Alone it must stay: without any
+            # GROUP BY, an aggregate over no rows gives one row instead of none.
+            replacement = ""
         elif modifier and depth == 0:
             replacement = f"({term})"
         else:
@@ -958,7 +980,58 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
     result = "".join(out)
     if star_select:
         result = _with_values(result, terms)
+    elif kept:
+        result = _with_values(result, {name: terms[name] for name in sorted(kept)})
     return result
+
+
+def _other_conditions(stream: list, start: int, terms: dict[str, str]) -> int:
+    """The number of GROUP BY conditions from `start` on that are not substituted variables."""
+    count = depth = 0
+    for index in range(start, len(stream)):
+        tok = stream[index]
+        if depth == 0 and (tok.text in ("{", "}") or tok.is_word("HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES")):
+            break
+        if tok.text == "(":
+            opens_call = index > start and stream[index - 1].kind in ("word", "iri", "pname")
+            count += depth == 0 and not opens_call
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+        elif depth == 0 and (tok.kind in ("word", "iri", "pname") or (tok.kind == "var" and tok.text[1:] not in terms)):
+            count += 1
+    return count
+
+
+def _select_lists(stream: list, terms: dict[str, str]) -> dict[int, tuple[bool, set[str], int]]:
+    """For each SELECT token's index: whether it is a sub-select (inside a group), the substituted
+    variables its list names, and how many other columns it has (`*` counts as one)."""
+    lists: dict[int, tuple[bool, set[str], int]] = {}
+    braces = depth = 0
+    current: int | None = None
+    for index, tok in enumerate(stream):
+        if tok.text == "{":
+            braces += 1
+            current = None
+        elif tok.text == "}":
+            braces -= 1
+        elif tok.is_word("SELECT"):
+            current, depth = index, 0
+            lists[index] = (braces > 0, set(), 0)
+        elif current is not None:
+            sub, names, others = lists[current]
+            if depth == 0 and tok.is_word("WHERE", "FROM"):
+                current = None
+                continue
+            if depth == 0 and tok.kind == "var" and tok.text[1:] in terms:
+                names.add(tok.text[1:])
+            elif depth == 0 and (tok.kind == "var" or tok.text in ("(", "*")):
+                lists[current] = (sub, names, others + 1)
+            if tok.text == "(":
+                depth += 1
+            elif tok.text == ")":
+                depth -= 1
+    return lists
 
 
 def _with_values(text: str, terms: dict[str, str]) -> str:
@@ -1014,6 +1087,15 @@ def _check_server_functions(text: str) -> None:
             raise QueryRefused(
                 f"{tok.text}: the prefixes bif: and sql: are reserved by the store and not available here"
             )
+
+
+def _aware(moment: datetime) -> datetime:
+    """`moment` with a time zone; Virtuoso's NOW() (in the derived graphs' update) writes its local time without one.
+
+    Taken as UTC (run the store in UTC to make it exact): mixing naive and aware times made `max()` fail
+    in /catalog and /dump.nq.gz.
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _restrict(requested: list[str] | None, visible: list[NamedNode]) -> list[NamedNode]:

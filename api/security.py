@@ -4,8 +4,9 @@ Pages that set their own Content-Security-Policy (the browser UI in `api/ui.py`)
 HTML page gets a policy built from its own body: each inline `<script>` is allowed by its SHA-256 hash
 (CSP Level 3 §8.3), so no inline script runs that the server did not send. YASGUI creates `<style>`
 elements and `style="…"` attributes at run time, so pages without their own policy allow inline
-*styles* (never scripts). FastAPI's API docs (`/docs`, `/redoc`) load their code from a CDN; that
-origin is allowed on those two pages only.
+*styles* (never scripts). `/docs` serves a vendored Swagger UI (`api/docs_page.py`) and needs nothing
+else; FastAPI's own pages (`/redoc`, and `/docs` where the vendored one is not installed) load their code
+from a CDN, and that origin is allowed on those pages only, and only when the page names it.
 
 `XmlEntityGuard` refuses XML uploads whose entities would expand without bound (see `loaders.xml_guard`);
 `SparqlNestingGuard` refuses SPARQL nested deeper than pyoxigraph's recursive parser survives.
@@ -44,7 +45,8 @@ def html_csp(body: bytes, *, path: str = "", connect: str = "") -> str:
         f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode()}'"
         for m in _INLINE_SCRIPT.finditer(body)
     )
-    cdn = f" {_DOCS_CDN}" if path in _DOCS_PATHS else ""
+    # jsDelivr serves any npm package: allowing it lets any script published there run on the page.
+    cdn = f" {_DOCS_CDN}" if path in _DOCS_PATHS and _DOCS_CDN.encode() in body else ""
     return (
         f"default-src 'none'; script-src 'self'{cdn} {hashes}; style-src 'self' 'unsafe-inline'{cdn}; "
         f"img-src 'self' data:{' https://fastapi.tiangolo.com' if cdn else ''}; font-src 'self' data:; "

@@ -8,6 +8,8 @@ always passed explicitly, so an anonymous caller cannot reach internal graphs th
 
 from __future__ import annotations
 
+import errno
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -33,6 +35,8 @@ from pyoxigraph import (
 
 from api.sparql_text import dataset_clauses
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
+
+log = logging.getLogger(__name__)
 
 META_GRAPH = NamedNode("urn:querschnitt:meta")
 STAGING_PREFIX = "urn:querschnitt:staging:"
@@ -99,6 +103,7 @@ class EmbeddedStore:
         # Bumped by every write, so that read-only snapshots elsewhere (query workers) know to reopen.
         self.generation = 0
         if not read_only:
+            self._remove_partial_bulk_files()
             self._drop_leftover_staging_graphs()
 
     # -- reading -------------------------------------------------------------------------------
@@ -288,16 +293,26 @@ class EmbeddedStore:
                     )
                 )
                 committed = True
+            except OSError as error:
+                raise self._write_error(error) from None
             finally:
                 for graph, stage_graph in staging.items():
                     fresh = graph in self._loading
-                    if (not fresh or not committed) and self._oxigraph.contains_named_graph(stage_graph):
-                        self._oxigraph.remove_graph(stage_graph)
-                    if fresh and not committed:
-                        self._oxigraph.update(
-                            f"DELETE DATA {{ GRAPH {META_GRAPH} {{ {NamedNode(graph)} {QS.loading} true }} }}"
-                        )
+                    try:
+                        if (not fresh or not committed) and self._oxigraph.contains_named_graph(stage_graph):
+                            self._oxigraph.remove_graph(stage_graph)
+                        if fresh and not committed:
+                            self._oxigraph.update(
+                                f"DELETE DATA {{ GRAPH {META_GRAPH} {{ {NamedNode(graph)} {QS.loading} true }} }}"
+                            )
+                    except OSError as error:
+                        # A full disk can refuse the tidying up as well: the graph stays hidden here, and the
+                        # next open removes it (staging prefix or loading marker).
+                        log.warning("could not remove the staging data of %s: %s", graph, error)
+                        continue
                     self._loading.discard(graph)
+                if not committed:
+                    self._remove_partial_bulk_files()
                 self._changed()
         return infos
 
@@ -321,12 +336,16 @@ class EmbeddedStore:
         target = NamedNode(graph)
         with self._write_lock:
             known = any(g.iri == graph for g in self.graphs())
-            self._oxigraph.update(
-                self._with_derived(
-                    f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+            try:
+                self._oxigraph.update(
+                    self._with_derived(
+                        f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+                    )
                 )
-            )
-            self._changed()
+            except OSError as error:
+                raise self._write_error(error) from None
+            finally:
+                self._changed()
         return known
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
@@ -335,6 +354,8 @@ class EmbeddedStore:
         with self._write_lock:
             try:
                 self._oxigraph.update(self._with_derived(sparql), base_iri=base_iri)
+            except OSError as error:
+                raise self._write_error(error) from None
             finally:
                 self._changed()
 
@@ -394,6 +415,30 @@ class EmbeddedStore:
             self.flush()
             # pyoxigraph has no close(): dropping the last reference closes the database.
             self._oxigraph = None
+
+    def _write_error(self, error: OSError) -> StoreError:
+        """The StoreError for a write that RocksDB refused (one transaction: nothing was written)."""
+        text = str(error)
+        # pyoxigraph's OSError carries RocksDB's message, not an errno: "No space left on device", or
+        # "File too large" under a file size limit (EFBIG).
+        if error.errno in (errno.ENOSPC, errno.EFBIG) or "No space left" in text or "File too large" in text:
+            return StoreError(
+                f"The disk of the store {self.path} is full; nothing was written. Free some space and try again. "
+                f"({text})"
+            )
+        return StoreError(f"Writing to the store {self.path} failed; nothing was written. ({text})")
+
+    def _remove_partial_bulk_files(self) -> None:
+        # A bulk load that fails part-way (a full disk) leaves pyoxigraph's half-written bulk-*.sst file in
+        # the store directory, and on a full disk that file keeps it full. Only the process holding the
+        # RocksDB lock writes them, one load at a time (the write lock): any found now is garbage.
+        if self.path is None:
+            return
+        for leftover in self.path.glob("bulk-*.sst"):
+            try:
+                leftover.unlink()
+            except OSError as error:
+                log.warning("could not remove %s: %s", leftover, error)
 
     def _require_writable(self) -> None:
         if self.read_only:

@@ -1,14 +1,21 @@
-"""Faults: a killed server or loader, a read-only store, a backup restored; no data lost, no half graph.
+"""Faults: a killed server or loader, a full disk, a read-only store, a backup restored; no data lost, no half graph.
 
 "Same data" is checked on a canonical dump: the sorted N-Quads of every graph and the metadata graph.
 The slow tests run real `querschnitt` processes on loopback and kill them with SIGKILL mid-write.
+
+A full disk needs no privileges: the writer runs under `RLIMIT_FSIZE` with SIGXFSZ ignored, so RocksDB's
+write fails with EFBIG ("File too large") where a full disk gives ENOSPC, at the same call. Where a tmpfs
+can be mounted (root with CAP_SYS_ADMIN), one test also fills a real file system. A read-only directory
+as root: the writer runs without the capabilities that let root ignore file permissions.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,11 +33,29 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from api.app import create_app
 from api.auth import hash_token
-from api.store import META_GRAPH, STAGING_PREFIX, EmbeddedStore, StoreError, Visibility
-from api.testing import BASE, EDITOR, EDITOR_TOKEN, fill, make_settings
+from api.store import META_GRAPH, STAGING_PREFIX, EmbeddedStore, Visibility
+from api.testing import BASE, EDITOR, EDITOR_TOKEN, PUBLIC_GRAPH, fill, make_settings
 from loaders.vocab import QS
 
 CLI = [sys.executable, "-c", "from api.cli import main; main()"]
+# Applies a file size limit and/or drops root's file-permission capabilities, then execs the command:
+# the limits hold for the whole writer process, and the pytest process is untouched.
+CONSTRAIN = """
+import ctypes, os, resource, signal, sys
+size, weaken = int(sys.argv[1]), sys.argv[2] == "1"
+if size:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failing write (EFBIG) instead of a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+if weaken:
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER (linux/capability.h)
+        if libc.prctl(24, capability, 0, 0, 0):  # PR_CAPBSET_DROP: gone after exec, even for uid 0
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+os.execv(sys.executable, [sys.executable, *sys.argv[3:]])
+"""
+ROOT = os.geteuid() == 0
+# Opening the store writes files of up to ~140 KB (OPTIONS, LOG); a bulk load's first file is larger.
+FILE_SIZE_LIMIT = 256 * 1024
 GRAPH = f"{BASE}graph/big"
 DERIVED = b"<urn:querschnitt:derived:"
 MODIFIED = b"<http://purl.org/dc/terms/modified>"
@@ -65,8 +91,17 @@ def cli_env(store: Path) -> dict[str, str]:
     }
 
 
-def cli(store: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], env=cli_env(store), capture_output=True, text=True, timeout=120)
+def python(store: Path, *args: str, file_size: int = 0, weaken_root: bool = False) -> subprocess.CompletedProcess:
+    """`python ARGS` with the CLI's environment for `store`, optionally under a file size limit or without
+    root's file powers."""
+    prefix = ["-c", CONSTRAIN, str(file_size), str(int(weaken_root))] if file_size or weaken_root else []
+    command = [sys.executable, *prefix, *args]
+    return subprocess.run(command, env=cli_env(store), capture_output=True, text=True, timeout=120)
+
+
+def cli(store: Path, *args: str, **constraints) -> subprocess.CompletedProcess:
+    """`querschnitt ARGS` on `store` (see `python` for the constraints)."""
+    return python(store, *CLI[1:], *args, **constraints)
 
 
 @pytest.fixture
@@ -179,21 +214,129 @@ def test_writes_to_a_store_opened_read_only_are_refused_and_nothing_changes(seed
     assert canonical(seeded) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_a_read_only_store_directory_gives_a_clear_error_and_loses_nothing(seeded, tmp_path):
+    # Root would write anyway: as root, the writers run without CAP_DAC_OVERRIDE and its kin.
     before = canonical(seeded)
     modes = {p: p.stat().st_mode for p in [seeded, *seeded.rglob("*")]}
     for p in modes:
         p.chmod(0o555 if p.is_dir() else 0o444)
     try:
-        with pytest.raises(StoreError, match="Cannot open the store"):
-            EmbeddedStore(seeded)
-        result = cli(seeded, "load", str(tmp_path / "big.nt"), "--name", "other")
-        assert result.returncode != 0 and "store" in result.stderr.lower()
+        opened = python(
+            seeded, "-c", f"from api.store import EmbeddedStore; EmbeddedStore({str(seeded)!r})", weaken_root=ROOT
+        )
+        loaded = cli(seeded, "load", str(tmp_path / "big.nt"), "--name", "other", weaken_root=ROOT)
     finally:
         for p, mode in modes.items():
             p.chmod(mode)
+    assert "StoreError: Cannot open the store" in opened.stderr
+    assert loaded.returncode != 0 and "Traceback" not in loaded.stderr and "Cannot open the store" in loaded.stderr
     assert canonical(seeded) == before
+
+
+# -- a full disk -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["rdf", "sheets"])
+def big_source(request, tmp_path: Path) -> list[str]:
+    """`load` arguments for a source whose store files outgrow FILE_SIZE_LIMIT: an RDF file or a staff workbook."""
+    if request.param == "rdf":
+        (tmp_path / "big.nq").write_bytes(triples(100_000, "v2"))
+        return [str(tmp_path / "big.nq"), "--name", "big"]
+    from loaders import demo, staff
+
+    staff.write_sheets(demo.generate_rows(seed=2030, scale=2), tmp_path / "sheets")
+    return [str(tmp_path / "sheets"), "--name", "staff", "--skip-validation"]
+
+
+def test_a_load_onto_a_full_disk_fails_and_changes_nothing(seeded, big_source):
+    before = canonical(seeded)
+    result = cli(seeded, "load", *big_source, file_size=FILE_SIZE_LIMIT)
+    assert result.returncode != 0
+    assert canonical(seeded) == before
+
+
+def test_a_load_onto_a_full_disk_says_so_in_one_line_without_a_traceback(seeded, big_source):
+    result = cli(seeded, "load", *big_source, file_size=FILE_SIZE_LIMIT)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in result.stderr and len(errors) == 1
+    assert re.search(r"disk|space|too large", errors[0], re.IGNORECASE)
+
+
+REPLACE_ON_A_FULL_DISK = """
+import json, resource, signal, sys
+from pyoxigraph import Literal, NamedNode, Quad
+from api.store import EmbeddedStore, Visibility
+store = EmbeddedStore(sys.argv[1])
+# Opened first, then limited: only the write meets the full disk.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
+p = NamedNode("http://e/p")
+quads = (Quad(NamedNode(f"http://e/s{{i}}"), p, Literal(f"v2 {{i}}")) for i in range(100_000))
+try:
+    store.replace_graph({graph!r}, quads, visibility=Visibility.PUBLIC, source="t", loader="t", checksum="t")
+    print(json.dumps(None))
+except Exception as error:
+    print(json.dumps([[kind.__name__ for kind in type(error).__mro__], str(error)]))
+"""
+
+
+def replace_on_a_full_disk(store: Path, graph: str) -> list | None:
+    """`EmbeddedStore.replace_graph` of 100,000 quads under the file size limit: the error's classes and message."""
+    script = REPLACE_ON_A_FULL_DISK.format(limit=FILE_SIZE_LIMIT, graph=graph)
+    result = python(store, "-c", script, str(store))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("graph", [PUBLIC_GRAPH, f"{BASE}graph/new"], ids=["replace", "new graph"])
+def test_replace_graphs_on_a_full_disk_changes_nothing(seeded, graph):
+    before = canonical(seeded)
+    assert replace_on_a_full_disk(seeded, graph) is not None
+    assert canonical(seeded) == before
+
+
+def test_replace_graphs_on_a_full_disk_raises_a_store_error_naming_the_disk(seeded):
+    classes, message = replace_on_a_full_disk(seeded, PUBLIC_GRAPH)
+    assert "StoreError" in classes and re.search(r"disk|space|too large", message, re.IGNORECASE)
+
+
+def test_a_load_onto_a_full_disk_leaves_no_partial_file_behind(seeded, tmp_path):
+    (tmp_path / "big.nq").write_bytes(triples(100_000, "v2"))
+    cli(seeded, "load", str(tmp_path / "big.nq"), "--name", "big", file_size=FILE_SIZE_LIMIT)
+    canonical(seeded)  # reopened once, read-write
+    # On a really full disk the leftover keeps it full: the store cannot even be opened again.
+    assert not list(seeded.glob("bulk-*.sst"))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs (needs CAP_SYS_ADMIN); unmounted again afterwards."""
+    if not (shutil.which("mount") and shutil.which("umount")):
+        pytest.skip("mount and umount are not installed; the file size limit tests cover a full disk")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    tried = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
+    if tried.returncode != 0:
+        pytest.skip(
+            f"no tmpfs can be mounted here ({tried.stderr.strip()}); the file size limit tests cover a full disk"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+def test_a_load_onto_a_really_full_file_system_changes_nothing_once_space_is_freed(seeded, small_disk, tmp_path):
+    store = small_disk / "store"
+    shutil.copytree(seeded, store)
+    before = canonical(store)
+    (tmp_path / "big.nq").write_bytes(triples(100_000, "v2"))
+    result = cli(store, "load", str(tmp_path / "big.nq"), "--name", "big")
+    assert result.returncode != 0 and "No space left on device" in result.stderr
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)  # the operator frees space
+    assert canonical(store) == before
 
 
 def test_backup_and_restore_give_a_byte_identical_canonical_dump(seeded, tmp_path):
