@@ -138,8 +138,11 @@ import sys, uvicorn
 from api.app import create_app
 from api.settings import Settings
 store, isolation, fast, port = sys.argv[1], sys.argv[2], sys.argv[3] == "fast", int(sys.argv[4])
+# Row cap far above every answer here, so that each target returns (and is compared on) the whole result;
+# no answer cache, so that every request is evaluated.
 settings = Settings(
-    _env_file=None, store=store, query_isolation=isolation, query_fast_path=fast, public_url=f"http://127.0.0.1:{port}"
+    _env_file=None, store=store, query_isolation=isolation, query_fast_path=fast, public_url=f"http://127.0.0.1:{port}",
+    max_rows=10_000_000, query_cache_mb=0,
 )
 uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 """
@@ -396,9 +399,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="parallel keep-alive connections for throughput")
     parser.add_argument("--gap-runs", type=int, default=5, help="gap query repetitions per target")
     parser.add_argument("--rdflib-timeout", type=float, default=30.0, help="seconds to wait for rdflib's gap answer")
+    parser.add_argument("--no-rdflib", action="store_true", help="leave rdflib-endpoint out")
     args = parser.parse_args()
-    with_rdflib = importlib.util.find_spec("rdflib_endpoint") is not None
-    if not with_rdflib:
+    with_rdflib = not args.no_rdflib and importlib.util.find_spec("rdflib_endpoint") is not None
+    if not with_rdflib and not args.no_rdflib:
         print("note: rdflib-endpoint is not installed (pip install rdflib-endpoint); skipping that comparison")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.clients} clients for throughput")
     run(args.scale, args, with_rdflib=with_rdflib)
