@@ -2,13 +2,16 @@
 
     python bench/backends.py            # ~10^5 triples
     python bench/backends.py --full     # also ~10^6 triples
+    python bench/backends.py --gaps     # also the gap queries of queries/ (with the SDG taxonomy)
 
 Starts a throw-away Virtuoso on loopback (tests/virtuoso.py; install it with `bash .ci/virtuoso.sh`).
 For each size: the demo pipeline's quads (generate rows → staff loader) are loaded with the store
 interface's atomic `replace_graphs` into an on-disk embedded store and into Virtuoso (Graph Store
 Protocol upload into a staging graph + the journaled swap), then reloaded (replacing the graphs), then
 each query runs 3 times per backend (median; anonymous caller, so the dataset restriction is included).
-Answers are compared by digest. Figures go to docs/scaling.md.
+Answers are compared by digest. With `--gaps`, both stores also get the built-in SDG taxonomy and the
+derived "works on" graphs (api/derived.py, refreshed in each load), and every named query of
+`queries/` runs with its example parameters (who-works-on) or none. Figures go to docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ import time
 from pathlib import Path
 
 from pyoxigraph import BlankNode, QuerySolutions
+from pyoxigraph import NamedNode as NamedNodeTerm
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api import derived  # noqa: E402
+from api.named_queries import QueryRegistry  # noqa: E402
 from api.remote_store import RemoteStore  # noqa: E402
 from api.store import EmbeddedStore, StoreError, Visibility  # noqa: E402
 from loaders import demo, staff  # noqa: E402
+from loaders.sdg import taxonomy_quads  # noqa: E402
 
 BASE = "https://musterstadt.example/id/"
 TRIPLES_PER_SCALE = 4_225  # demo triples at scale 1 (bench/bulk_load.py)
@@ -87,19 +94,36 @@ def load(store, quads) -> float:
     return timed(lambda: store.replace_graphs(quads, visibility=GRAPHS, source="bench", loader="bench", checksum="-"))
 
 
-def run_queries(store, runs: int) -> dict[str, tuple[float | None, str, int]]:
+def gap_queries() -> dict[str, tuple[str, dict]]:
+    """The named queries of queries/, each with its example parameters where one is required."""
+    registry = QueryRegistry()
+    chosen = {}
+    for query in registry:
+        values = {p.name: p.example for p in query.parameters if p.required}
+        chosen[f"{query.name}" + "".join(f" {k}={v}" for k, v in values.items())] = (query.sparql, query.bind(values))
+    return chosen
+
+
+def install_taxonomy(store) -> None:
+    sdg = BASE + "graph/sdg"
+    store.replace_graph(
+        sdg, taxonomy_quads(NamedNodeTerm(sdg)), visibility=Visibility.PUBLIC, source="sdg", loader="sdg", checksum="-"
+    )
+
+
+def run_queries(store, runs: int, queries: dict) -> dict[str, tuple[float | None, str, int]]:
     """Median time of `runs` runs (answer read completely and digested), the digest and the row count."""
     out: dict[str, tuple[float | None, str, int]] = {}
-    for name, query in QUERIES.items():
+    for name, (query, substitutions) in queries.items():
         times = []
         answer, rows = "", 0
         try:
             for _ in range(runs):
                 start = time.perf_counter()
                 if isinstance(store, RemoteStore):
-                    result = store.query(query, timeout=QUERY_TIMEOUT)
+                    result = store.query(query, substitutions=substitutions, timeout=QUERY_TIMEOUT)
                 else:
-                    result = store.query(query)
+                    result = store.query(query, substitutions=substitutions)
                 if isinstance(result, QuerySolutions):
                     materialized = list(result)
                     rows = len(materialized)
@@ -135,7 +159,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also measure ~10^6 triples")
     parser.add_argument("--only", choices=["oxigraph", "virtuoso"], help="measure one backend")
     parser.add_argument("--no-replace", action="store_true", help="skip the second load (replacing the graphs)")
+    parser.add_argument("--gaps", action="store_true", help="also the named gap queries (SDG taxonomy + derived)")
     args = parser.parse_args()
+    queries = {name: (text, None) for name, text in QUERIES.items()}
+    if args.gaps:
+        queries.update(gap_queries())
     helper = _virtuoso_helper()
     sizes = [100_000, 1_000_000] if args.full else [100_000]
     workdir = Path(tempfile.mkdtemp(prefix="qs-backends-"))
@@ -158,6 +186,9 @@ def main() -> None:
             for key, label, store in backends:
                 if args.only not in (None, key):
                     continue
+                if args.gaps:
+                    derived.install(store)
+                    install_taxonomy(store)
                 first = load(store, quads)
                 again = first if args.no_replace else load(store, quads)
                 print(
@@ -171,18 +202,18 @@ def main() -> None:
             runs = 3 if size < 500_000 else 1
             if args.only is not None:
                 chosen = remote if args.only == "virtuoso" else embedded
-                for name, (seconds, _, rows) in run_queries(chosen, runs).items():
+                for name, (seconds, _, rows) in run_queries(chosen, runs, queries).items():
                     print(f"{name:<30} {_ms(seconds)} {rows:>5} rows")
                 continue
-            a, b = run_queries(embedded, runs), run_queries(remote, runs)
+            a, b = run_queries(embedded, runs, queries), run_queries(remote, runs, queries)
             print(f"{f'query (anonymous, median of {runs})':<30} {'Oxigraph':>11} {'Virtuoso':>11}  rows  same answer")
-            for name in QUERIES:
+            for name in queries:
                 (ta, da, ra), (tb, db, _) = a[name], b[name]
                 print(
                     f"{name:<30} {_ms(ta)} {_ms(tb)} {ra:>5}  {'n/a (any 10)' if 'LIMIT' in name else ('yes' if da == db else 'NO')}"
                 )
-            remote.drop_graph(BASE + "graph/demo")
-            remote.drop_graph(BASE + "graph/demo-internal")
+            for graph in (*GRAPHS, BASE + "graph/sdg"):
+                remote.drop_graph(graph)
             remote.close()
             embedded.flush()
             del embedded
