@@ -10,7 +10,9 @@ Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's 
   override the query's own (the spec says it must): it *adds* `FROM`/`FROM NAMED` and `DEFINE
   input:default-graph-uri` pragmas to it. So the text is first parsed by pyoxigraph (standard SPARQL only:
   pragmas are a syntax error), then its `FROM`/`FROM NAMED` clauses are cut out and, intersected with the
-  visible graphs, become the protocol parameters.
+  visible graphs, become the protocol parameters. A constant `GRAPH <g>` outside them is rewritten to the
+  empty graph (always a named graph here): Virtuoso gave such a pattern one empty solution whenever none
+  of its variables was projected (`ASK` true, `COUNT(*)` 1).
 - **Server functions.** Virtuoso runs `bif:` and `sql:` functions written in a query: anonymously,
   `bif:http_get` fetches intranet URLs and `bif:exec` runs SQL. Queries and updates naming either are
   refused (`QueryRefused`).
@@ -21,13 +23,15 @@ Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's 
   request in one transaction that readers do not see until it ends, *but* when an operation fails at run
   time it commits the operations before it. The swap therefore moves the old graph aside instead of
   deleting it and writes a journal graph as it goes; after a failed swap the journal tells what to undo.
+  `DROP GRAPH` is sent as `CLEAR GRAPH`, and a second removal of a graph in one request as `DELETE WHERE`:
+  Virtuoso refuses to drop a graph it did not `CREATE`, and ignored the second removal.
 - **Silent truncation and partial answers.** Virtuoso cuts SELECT answers at `ResultSetMaxRows` with HTTP
   200 (header `X-SPARQL-MaxRows`) and CONSTRUCT answers without any signal; a query past its `timeout`
   returns what it has with HTTP 200 (`X-SQL-State: S1TAT`). Reading a cut answer to its end raises
   `ResultTruncated` (a reader that stops earlier, like the API's row cap, is not disturbed); a partial
   answer raises `StoreTimeout`; dumps compare each graph's count.
 - **Literals.** Virtuoso stores numbers as values (`"07"^^xsd:integer` comes back as `7`, `1.50` as `1.5`)
-  and writes xsd:boolean as `1`/`0` in JSON results (repaired here).
+  and writes xsd:boolean as `1`/`0` and blank nodes as `nodeID://b1` in JSON results (repaired here).
 
 Visibility is read from the metadata graph and cached per *generation stamp*, a value in the metadata
 graph that every write through any process changes: each query costs one extra small request to check it.
@@ -101,6 +105,8 @@ _SERVER_FUNCTION_PREFIXES = ("bif", "sql")
 _BOOLEAN_JSON = re.compile(
     rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#boolean"\s*,\s*"value"\s*:\s*")([01])(")'
 )
+# Virtuoso names blank nodes `nodeID://b10003` in JSON results, which is no blank node label (pyoxigraph refuses it).
+_BNODE_JSON = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")([^"]*)(")')
 _SYNTAX = re.compile(r"SP030|syntax error", re.IGNORECASE)
 _TOO_EXPENSIVE = re.compile(r"estimated execution time", re.IGNORECASE)
 
@@ -220,14 +226,16 @@ class RemoteStore:
             text = substitute(text, substitutions)
         if base_iri is not None:
             text = f"BASE {NamedNode(base_iri)}\n{text}"
+        default, named = _restrict(default_graphs, visible), _restrict(named_graphs, visible)
+        text = _unlisted_graphs_emptied(text, {g.value for g in named})
         if text != sparql:
             self._check_syntax(text)  # what goes out must still be one valid query, and have no FROM left
             if dataset_clauses(text) is not None:
                 raise QueryRefused("the query's FROM clauses could not be separated from it")
         return self._query(
             text,
-            default=_restrict(default_graphs, visible),
-            named=_restrict(named_graphs, visible),
+            default=default,
+            named=[*named, EMPTY_GRAPH],
             timeout=self.query_timeout if timeout is None else timeout,
         )
 
@@ -474,6 +482,40 @@ class RemoteStore:
         with (target / "querschnitt.nq").open("wb") as handle:
             self.dump(handle, include_internal=True, include_meta=True)
 
+    def restore(self, source: Path) -> int:
+        """Load a backup written by `backup` (a directory, or its querschnitt.nq) into an empty store: every
+        graph and its metadata as they were; returns the number of quads.
+
+        Graph by graph, the metadata graph last: until it is written no graph is registered, so no reader
+        sees a half restore (and a failed one leaves only unregistered graphs, emptied again by a new try).
+        """
+        path = Path(source)
+        path = path / "querschnitt.nq" if path.is_dir() else path
+        if self.graphs():
+            raise StoreError("A backup is restored into an empty store only; this one has registered graphs.")
+        with tempfile.TemporaryDirectory(prefix="querschnitt-restore-") as directory:
+            spools: dict[str, _Spool] = {}
+            try:
+                with path.open("rb") as handle:
+                    for q in parse(handle, RdfFormat.N_QUADS):
+                        graph = q.graph_name.value if isinstance(q.graph_name, NamedNode) else None
+                        if graph is None or graph.startswith(STAGING_PREFIX):
+                            raise StoreError(
+                                f"{path}: a quad in graph {graph or 'DEFAULT'}: not a backup of this store"
+                            )
+                        spool = spools.get(graph) or spools.setdefault(graph, _Spool(Path(directory)))
+                        spool.write(q)
+            finally:
+                for spool in spools.values():
+                    spool.close()
+            if META_GRAPH.value not in spools:
+                raise StoreError(f"{path} has no metadata graph ({META_GRAPH.value}): not a backup of this store")
+            for graph in sorted(spools, key=lambda g: (g == META_GRAPH.value, g)):
+                self._update(f"CLEAR SILENT GRAPH {NamedNode(graph)}", stamp=False)
+                self._upload(NamedNode(graph), spools[graph])
+            self._update(_stamp_update(), stamp=False)  # the backup's stamp is not this store's state
+            return sum(spool.count for spool in spools.values())
+
     def flush(self) -> None:
         """Nothing to do: the server persists its own writes (Virtuoso: checkpoints)."""
 
@@ -623,7 +665,7 @@ class RemoteStore:
         return "\n;\n".join([update, *self.derived_updates])
 
     def _update(self, sparql: str, *, stamp: bool = True) -> None:
-        text = f"{sparql}\n;\n{_stamp_update()}" if stamp else sparql
+        text = rewrite_graph_removals(f"{sparql}\n;\n{_stamp_update()}" if stamp else sparql)
         try:
             self._send(
                 "POST",
@@ -819,7 +861,11 @@ class RemoteStore:
                     response.status_code,
                 )
             if _TOO_EXPENSIVE.search(message):
-                raise StoreTimeout(f"The store refused the query as too expensive: {message}")
+                raise StoreTimeout(
+                    f"The store refused the query as too expensive: {message} — Virtuoso's estimates go wrong "
+                    '("0 (sec) exceeds the limit" even for small graphs): remove MaxQueryCostEstimationTime '
+                    "from [SPARQL] in virtuoso.ini, as OpenLink advises; MaxQueryExecutionTime still limits queries."
+                )
             if response.status_code == 400 and _SYNTAX.search(message):
                 raise SyntaxError(message)
             raise RemoteError(message, response.status_code)
@@ -921,35 +967,36 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
     stream = list(tokens(text))
     lists = _select_lists(stream, terms)
     # Sub-selects listing nothing but substituted variables keep them as `(term AS ?name)` columns.
-    bound_inside = {name for start, (sub, names, others) in lists.items() if sub and not others for name in names}
+    bound_inside = {name for sub, names, others in lists.values() if sub and not others for name in names}
     out: list[str] = []
     last = 0
     projection = False  # inside a SELECT list
     keep_columns = False  # ... that must keep substituted columns (the top level, or a list with nothing else)
-    top = False  # ... of the top-level SELECT
     star_select = False
-    modifier = False  # after GROUP BY / ORDER BY (at the top level: `top` stays set)
+    modifier = False  # after GROUP BY / ORDER BY
     grouping_by_others = False  # a GROUP BY with conditions besides the substituted variables
     values_header = False
     depth = 0  # parentheses
+    braces = 0  # 0: the top-level SELECT list and modifiers
     kept: set[str] = set()
     for index, tok in enumerate(stream):
         previous = stream[index - 1] if index else None
         if tok.is_word("SELECT"):
             sub, _, others = lists[index]
-            projection, depth, top, keep_columns = True, 0, not sub, not sub or not others
-            if top:
+            projection, depth, keep_columns = True, 0, not sub or not others
+            if not sub:
                 star_select = any(t.text == "*" for t in stream[index + 1 : index + 3])
         elif tok.is_word("VALUES"):
             values_header = True
         elif tok.text in ("{", "}"):  # a sub-select's modifiers end with its group
             projection = modifier = values_header = False
+            braces += 1 if tok.text == "{" else -1
         elif projection and depth == 0 and tok.is_word("WHERE", "FROM"):
             projection = False
         elif tok.is_word("BY") and previous is not None and previous.is_word("GROUP", "ORDER"):
             modifier, depth = True, 0
             grouping_by_others = previous.is_word("GROUP") and _other_conditions(stream, index + 1, terms) > 0
-        elif modifier and depth == 0 and tok.is_word("HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"):
+        elif modifier and depth == 0 and tok.is_word("HAVING", "ORDER", "LIMIT", "OFFSET"):
             grouping_by_others = False
         elif tok.text == "(":
             depth += 1
@@ -960,7 +1007,7 @@ def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:
         name, term = tok.text[1:], terms[tok.text[1:]]
         if values_header or (previous is not None and previous.is_word("AS")):
             raise QueryRefused(f"?{name} is bound by the query itself and cannot be substituted")
-        if (projection or modifier) and depth == 0 and top and name in bound_inside:
+        if (projection or modifier) and depth == 0 and braces == 0 and name in bound_inside:
             kept.add(name)
             continue
         if projection and depth == 0:
@@ -1051,6 +1098,65 @@ def _with_values(text: str, terms: dict[str, str]) -> str:
             return text[:at] + block + text[at:]
         i += 1
     raise QueryRefused("substitutions need a WHERE group")
+
+
+def rewrite_graph_removals(text: str) -> str:
+    """`text` with `DROP [SILENT] GRAPH g` written `CLEAR [SILENT] GRAPH g`, and any later removal of the same
+    graph in the request as `DELETE WHERE { GRAPH g { ?s ?p ?o } }`.
+
+    The same meaning for a store that keeps no empty graphs (SPARQL 1.1 Update §3.2.2, §3.2.3, §3.1.3.3),
+    but Virtuoso 7.2 differs (measured): `DROP GRAPH` fails for a graph not made by `CREATE GRAPH`, and a
+    second DROP or CLEAR of one graph in one request does nothing (the derived refresh clears its scratch
+    graph first and last, which left it filled).
+    """
+    if "drop" not in text.lower() and "clear" not in text.lower():
+        return text
+    stream = list(tokens(text))
+    out: list[str] = []
+    last = 0
+    removed: set[str] = set()
+    for index, tok in enumerate(stream):
+        if not tok.is_word("DROP", "CLEAR"):
+            continue
+        j = index + 1
+        silent = j < len(stream) and stream[j].is_word("SILENT")
+        j += silent
+        if not (j + 1 < len(stream) and stream[j].is_word("GRAPH") and stream[j + 1].kind in ("iri", "pname")):
+            continue
+        graph = stream[j + 1]
+        if graph.text in removed:
+            replacement, end = f"DELETE WHERE {{ GRAPH {graph.text} {{ ?s ?p ?o }} }}", graph.start + len(graph.text)
+        else:
+            replacement, end = "CLEAR", tok.start + len(tok.text)
+        removed.add(graph.text)
+        out += [text[last : tok.start], replacement]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _unlisted_graphs_emptied(text: str, named: set[str]) -> str:
+    """`text` with each constant `GRAPH g` whose g is not in `named` written `GRAPH <urn:querschnitt:empty>`.
+
+    Virtuoso 7.2 gives `GRAPH g {…}` over a graph outside the dataset one empty solution where it should
+    give none, once no variable of the pattern is projected: `ASK`, `COUNT(*)`, `SELECT (1 AS ?x)` answered
+    as if the pattern matched (measured; no data leaked, the answer was the same for every pattern). The
+    empty graph, which is in every dataset this store asks for, gives none.
+    """
+    if "graph" not in text.lower():
+        return text
+    stream = list(tokens(text))
+    prologue = _Prologue(None)
+    start = prologue.read(stream, 0)
+    out: list[str] = []
+    last = 0
+    for index in range(start, len(stream) - 1):
+        graph = stream[index + 1]
+        if stream[index].is_word("GRAPH") and graph.kind in ("iri", "pname") and prologue.resolve(graph) not in named:
+            out += [text[last : graph.start], str(EMPTY_GRAPH)]
+            last = graph.start + len(graph.text)
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _service_as_graph(text: str) -> str:
@@ -1185,6 +1291,12 @@ class _Body(io.RawIOBase):
             data = _BOOLEAN_JSON.sub(
                 lambda m: m.group(1) + (b"true" if m.group(2) == b"1" else b"false") + m.group(3), data
             )
+            data = _BNODE_JSON.sub(
+                lambda m: (
+                    m.group(1) + re.sub(rb"[^A-Za-z0-9_]", b"_", m.group(2).removeprefix(b"nodeID://")) + m.group(3)
+                ),
+                data,
+            )
         if self._max_lines is not None:
             self._lines += data.count(b"\n")
         self._pending = data
@@ -1306,6 +1418,7 @@ __all__ = [
     "StoreUnavailable",
     "is_remote_location",
     "open_remote",
+    "rewrite_graph_removals",
     "substitute",
     "without_dataset_clauses",
 ]

@@ -1,8 +1,12 @@
-"""The DCAT-AP.de catalog: content from the public graphs, SHACL conformance, Hydra paging, formats."""
+"""The DCAT-AP.de catalog: content from the public graphs, SHACL conformance, Hydra paging, formats.
+
+Built from the demo on each backend (`shared_demo` in conftest.py); both backends give the same catalog.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +23,9 @@ from api.catalog import HYDRA, build_catalog, catalog_iri, publisher_iri
 from api.catalog_check import CatalogCheckError, check_catalog, check_store, errors
 from api.demo import load_demo
 from api.publishing import router
+from api.remote_store import RemoteError
 from api.settings import Settings
-from api.store import EmbeddedStore, Visibility, open_store
+from api.store import Visibility
 from api.testing import make_settings
 from loaders.vocab import DCAT, DCATDE, DCT, EU_FILE_TYPE, EU_THEME, FOAF, PROV, RDF, SDG, VCARD, XSD
 
@@ -39,28 +44,63 @@ def settings() -> Settings:
     return make_settings(public_url=PUBLIC_URL)
 
 
-@pytest.fixture(scope="module")
-def demo(settings: Settings) -> tuple[EmbeddedStore, dict]:
-    store = open_store("memory")
-    return store, load_demo(store, settings)
+@pytest.fixture
+def store(shared_demo):
+    """The demo on each backend (conftest.py), read only."""
+    return shared_demo
 
 
 @pytest.fixture(scope="module")
-def store(demo) -> EmbeddedStore:
-    return demo[0]
+def rows() -> dict:
+    """The demo's sheet rows (what `load_demo` wrote)."""
+    return loaders.demo.generate_rows()
 
 
-@pytest.fixture(scope="module")
-def rows(demo) -> dict:
-    return demo[1]
+# Reported, to be fixed in api/catalog.py (not in the remote store): until then the catalog tests on
+# Virtuoso are expected to fail, and strictly, so that the fix shows.
+REMOTE_CATALOG_BUGS = (
+    "api/catalog.py on a RemoteStore: asserts pyoxigraph's QueryTriples, and its SDG-keyword CONSTRUCT "
+    "fails on Virtuoso (SR066: CONCAT over a MIN() needs STR())"
+)
 
 
-@pytest.fixture(scope="module")
-def full(store: EmbeddedStore, settings: Settings) -> list[Triple]:
-    return build_catalog(store, settings, page=None).triples
+@pytest.fixture
+def catalog_built(backend, request) -> None:
+    """Marks a test that builds the catalog: expected to fail on Virtuoso until api/catalog.py is fixed."""
+    if backend.name == "virtuoso":
+        request.applymarker(pytest.mark.xfail(reason=REMOTE_CATALOG_BUGS, strict=True))
 
 
-def app_for(store: EmbeddedStore, settings: Settings) -> FastAPI:
+# The full catalog of each backend's demo (or why it could not be built), built once per module.
+_catalogs: dict[str, list[Triple] | str] = {}
+
+
+@pytest.fixture
+def full(backend, store, settings: Settings) -> list[Triple]:
+    if backend.name not in _catalogs:
+        try:
+            _catalogs[backend.name] = build_catalog(store, settings, page=None).triples
+        except (AssertionError, RemoteError) as error:
+            if backend.name != "virtuoso":
+                raise
+            _catalogs[backend.name] = f"{REMOTE_CATALOG_BUGS} ({type(error).__name__})"
+    if isinstance(_catalogs[backend.name], str):
+        pytest.xfail(_catalogs[backend.name])
+    return _catalogs[backend.name]
+
+
+@pytest.mark.xfail(reason=REMOTE_CATALOG_BUGS, strict=True)
+def test_the_catalog_is_the_same_on_both_backends(demo_pair, settings):
+    embedded, remote = (build_catalog(store, settings, page=None).triples for store in demo_pair)
+    assert sorted(map(levelled, remote)) == sorted(map(levelled, embedded))
+
+
+def levelled(triple: Triple) -> str:
+    """A triple in N-Triples, blank node labels levelled (each backend names them its own way)."""
+    return re.sub(r"_:\S+", "_:b", str(triple))
+
+
+def app_for(store, settings: Settings) -> FastAPI:
     app = create_app(settings, store=store)
     if not any(getattr(route, "path", None) == "/catalog" for route in app.routes):
         app.include_router(router)
@@ -68,7 +108,7 @@ def app_for(store: EmbeddedStore, settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client_for(store: EmbeddedStore) -> Iterator:
+def client_for(store) -> Iterator:
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
@@ -97,7 +137,7 @@ def catalog_datasets(triples: list[Triple]) -> set:
 
 
 @needs_shapes
-def test_the_demo_catalog_conforms_to_dcat_ap_de_without_violations_or_warnings(store, settings):
+def test_the_demo_catalog_conforms_to_dcat_ap_de_without_violations_or_warnings(store, settings, catalog_built):
     problems = check_store(store, settings, shapes_dir=SHAPES, vocab_dir=VOCAB)
     assert problems == [], "\n".join(str(p) for p in problems)
 
@@ -203,7 +243,7 @@ def test_the_contributor_id_is_added_only_when_configured(store, full):
 
 
 @needs_shapes
-def test_a_configured_contributor_id_from_the_list_still_conforms(store):
+def test_a_configured_contributor_id_from_the_list_still_conforms(store, catalog_built):
     settings = make_settings(catalog_contributor_id="http://dcat-ap.de/def/contributors/openNRW")
     assert errors(check_store(store, settings, shapes_dir=SHAPES, vocab_dir=VOCAB)) == []
 
@@ -211,42 +251,6 @@ def test_a_configured_contributor_id_from_the_list_still_conforms(store):
 def test_no_dataset_of_the_demo_claims_a_generating_project(full):
     # Projects name the datasets they use (prov:used), not those they produce: nothing to say here.
     assert not any(t.predicate == PROV.wasGeneratedBy for t in full)
-
-
-def test_a_project_named_as_a_datasets_origin_becomes_prov_was_generated_by(settings):
-    store = open_store("memory")
-    load_demo(store, settings)
-    dataset = NamedNode(f"{settings.base_iri}dataset/radwegenetz")
-    project = NamedNode(f"{settings.base_iri}project/radverkehrskonzept")
-    store.replace_graph(
-        settings.graph_iri("origins"),
-        [Quad(dataset, PROV.wasGeneratedBy, project)],
-        visibility=Visibility.PUBLIC,
-        source="test",
-        loader="test",
-        checksum="x",
-    )
-    triples = build_catalog(store, settings, page=None).triples
-    assert objects(triples, dataset, PROV.wasGeneratedBy) == {project}
-    assert PROV.Activity in objects(triples, project, RDF.type) and objects(triples, project, DCT["title"])
-
-
-def test_datasets_of_other_publishers_are_not_republished(settings):
-    store = open_store("memory")
-    load_demo(store, settings)
-    foreign = NamedNode("https://kreis.example/dataset/1")
-    store.replace_graph(
-        settings.graph_iri("kreis"),
-        [
-            Quad(foreign, RDF.type, DCAT.Dataset),
-            Quad(foreign, DCT.publisher, NamedNode("https://kreis.example/org/kreis")),
-        ],
-        visibility=Visibility.PUBLIC,
-        source="test",
-        loader="test",
-        checksum="x",
-    )
-    assert foreign not in catalog_datasets(build_catalog(store, settings, page=None).triples)
 
 
 # --- paging ---------------------------------------------------------------------------------------------
@@ -276,7 +280,7 @@ def view(triples: list[Triple]) -> NamedNode:
 
 
 @pytest.mark.parametrize("size", [1, 7, 13])
-def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, rows, settings, size):
+def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, rows, settings, size, catalog_built):
     pages = walk(client_for(catalog_page_size=size), f"{PUBLIC_URL}/catalog.ttl")
     expected = public_dataset_iris(rows, settings)
     assert len(pages) == math.ceil(len(expected) / size)
@@ -298,7 +302,7 @@ def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, ro
         assert objects(page, node, HYDRA.previous) == objects(page, node, HYDRA.previousPage) == previous
 
 
-def test_pages_keep_a_stable_order(client_for):
+def test_pages_keep_a_stable_order(client_for, catalog_built):
     client = client_for(catalog_page_size=7)
     first = [sorted(catalog_datasets(p), key=str) for p in walk(client, f"{PUBLIC_URL}/catalog.ttl")]
     again = [sorted(catalog_datasets(p), key=str) for p in walk(client, f"{PUBLIC_URL}/catalog.ttl")]
@@ -307,7 +311,7 @@ def test_pages_keep_a_stable_order(client_for):
     assert flat == sorted(flat)
 
 
-def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for):
+def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for, catalog_built):
     response = client_for(catalog_page_size=50).get("/catalog", headers={"Accept": "text/turtle"})
     triples = list(parse(response.content, format=RdfFormat.TURTLE))
     assert objects(triples, view(triples), HYDRA["next"]) == {NamedNode(f"{PUBLIC_URL}/catalog?page=2")}
@@ -315,7 +319,7 @@ def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for):
     assert f'<{PUBLIC_URL}/catalog?page=2>; rel="next"' in response.headers["link"]
 
 
-def test_the_full_catalog_is_one_document_without_paging(client_for, rows, settings):
+def test_the_full_catalog_is_one_document_without_paging(client_for, rows, settings, catalog_built):
     response = client_for(catalog_page_size=5).get("/catalog.ttl?full=1")
     triples = list(parse(response.content, format=RdfFormat.TURTLE))
     assert catalog_datasets(triples) == public_dataset_iris(rows, settings)
@@ -344,3 +348,42 @@ def test_every_format_carries_the_same_catalog(client_for, full, suffix):
         t for t in triples if not isinstance(t.subject, BlankNode) and not isinstance(t.object, BlankNode)
     } == ground
     assert len(triples) == len(full)
+
+
+# --- written demos (last: on Virtuoso they replace the module's shared demo) ------------------------
+
+
+def test_a_project_named_as_a_datasets_origin_becomes_prov_was_generated_by(backend, settings, catalog_built):
+    store = backend.new(derived=True)
+    load_demo(store, settings)
+    dataset = NamedNode(f"{settings.base_iri}dataset/radwegenetz")
+    project = NamedNode(f"{settings.base_iri}project/radverkehrskonzept")
+    store.replace_graph(
+        settings.graph_iri("origins"),
+        [Quad(dataset, PROV.wasGeneratedBy, project)],
+        visibility=Visibility.PUBLIC,
+        source="test",
+        loader="test",
+        checksum="x",
+    )
+    triples = build_catalog(store, settings, page=None).triples
+    assert objects(triples, dataset, PROV.wasGeneratedBy) == {project}
+    assert PROV.Activity in objects(triples, project, RDF.type) and objects(triples, project, DCT["title"])
+
+
+def test_datasets_of_other_publishers_are_not_republished(backend, settings, catalog_built):
+    store = backend.new(derived=True)
+    load_demo(store, settings)
+    foreign = NamedNode("https://kreis.example/dataset/1")
+    store.replace_graph(
+        settings.graph_iri("kreis"),
+        [
+            Quad(foreign, RDF.type, DCAT.Dataset),
+            Quad(foreign, DCT.publisher, NamedNode("https://kreis.example/org/kreis")),
+        ],
+        visibility=Visibility.PUBLIC,
+        source="test",
+        loader="test",
+        checksum="x",
+    )
+    assert foreign not in catalog_datasets(build_catalog(store, settings, page=None).triples)

@@ -1,7 +1,12 @@
-"""The DCAT harvester: files and URLs, Hydra paging and its guards, problems, department mapping, speed."""
+"""The DCAT harvester: files and URLs, Hydra paging and its guards, problems, department mapping, speed.
+
+The harvest's quads are checked as they come; what a store makes of them (blank nodes of different
+pages, every triple back) is checked on each backend (`empty_store` in conftest.py).
+"""
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -11,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
+from api.store import Visibility
 from loaders.dcat import harvest
 from loaders.report import LoadResult, Severity
 
@@ -203,6 +209,25 @@ def test_blank_nodes_of_different_pages_stay_apart(site: Site) -> None:
     assert set(contacts) == {"Kontakt A", "Kontakt B"}  # both pages call their contact _:b0
     assert isinstance(contacts["Kontakt A"], BlankNode)
     assert contacts["Kontakt A"] != contacts["Kontakt B"]
+
+
+def test_a_harvest_comes_back_from_the_store_whole_with_its_blank_nodes_apart(site: Site, empty_store) -> None:
+    result = harvest(_serve_hydra_pages(site), graph=GRAPH)
+    empty_store.replace_graphs(
+        result.graphs[GRAPH], visibility={GRAPH: Visibility.PUBLIC}, source="test", loader="dcat-harvest", checksum="x"
+    )
+    rows = empty_store.query(f"SELECT ?contact ?name {{ ?contact <{VCARD_FN.value}> ?name }}")
+    contacts = {row["name"].value: row["contact"] for row in rows}
+    assert set(contacts) == {"Kontakt A", "Kontakt B"} and contacts["Kontakt A"] != contacts["Kontakt B"]
+    out = io.BytesIO()
+    empty_store.dump(out)
+    back = [q for q in parse(out.getvalue(), RdfFormat.N_QUADS)]
+    assert len(back) == len(set(result.graphs[GRAPH]))
+    assert {q for q in back if _ground(q)} == {q for q in result.graphs[GRAPH] if _ground(q)}
+
+
+def _ground(q: Quad) -> bool:
+    return not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode)
 
 
 def test_a_paging_loop_stops_with_an_error_naming_the_url(site: Site) -> None:

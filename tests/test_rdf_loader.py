@@ -1,4 +1,5 @@
-"""RDF files: formats, compression, and large files streamed rather than read into memory."""
+"""RDF files: formats, compression, and large files streamed rather than read into memory; and what a load
+of them leaves in a store of each backend (`empty_store` in conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,25 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode
 
-from loaders.rdf_files import RdfSyntaxError, rdf_format_of, read_rdf
+from api.store import Visibility
+from loaders.rdf_files import RdfSyntaxError, rdf_format_of, read_rdf, sha256_of
 
 GRAPH = "https://musterstadt.example/id/graph/test"
 
 
-@pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        ("a.ttl", "@prefix ex: <http://ex/> . ex:a ex:p 1 ."),
-        ("a.nt", "<http://ex/a> <http://ex/p> <http://ex/o> ."),
-        (
-            "a.rdf",
-            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex/">'
-            '<rdf:Description rdf:about="http://ex/a"><ex:p>1</ex:p></rdf:Description></rdf:RDF>',
-        ),
-        ("a.jsonld", '{"@id": "http://ex/a", "http://ex/p": "1"}'),
-    ],
-)
+TRIPLE_FILES = [
+    ("a.ttl", "@prefix ex: <http://ex/> . ex:a ex:p 1 ."),
+    ("a.nt", "<http://ex/a> <http://ex/p> <http://ex/o> ."),
+    (
+        "a.rdf",
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex/">'
+        '<rdf:Description rdf:about="http://ex/a"><ex:p>1</ex:p></rdf:Description></rdf:RDF>',
+    ),
+    ("a.jsonld", '{"@id": "http://ex/a", "http://ex/p": "1"}'),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), TRIPLE_FILES)
 def test_triple_formats_load_into_the_given_graph(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -39,6 +41,44 @@ def test_quad_formats_keep_their_own_graphs(tmp_path):
     path = tmp_path / "a.trig"
     path.write_text("<http://ex/g> { <http://ex/a> <http://ex/p> 1 } <http://ex/b> <http://ex/p> 2 .")
     assert {q.graph_name.value for q in read_rdf(path, graph=GRAPH)} == {"http://ex/g", GRAPH}
+
+
+def load(store, path: Path, **visibility):
+    """What `querschnitt load FILE` does with the file: one atomic replace, graphs as the file names them."""
+    return store.replace_graphs(
+        read_rdf(path, graph=GRAPH),
+        visibility=visibility or Visibility.PUBLIC,
+        source=str(path),
+        loader="rdf-file",
+        checksum=sha256_of(path),
+    )
+
+
+@pytest.mark.parametrize(("name", "text"), TRIPLE_FILES)
+def test_each_triple_format_reaches_the_store_of_each_backend(tmp_path, empty_store, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (info,) = load(empty_store, path, **{GRAPH: Visibility.PUBLIC})
+    assert (info.iri, info.triples) == (GRAPH, 1)
+    (row,) = empty_store.query(f"SELECT ?s ?o {{ GRAPH <{GRAPH}> {{ ?s <http://ex/p> ?o }} }}")
+    assert row["s"] == NamedNode("http://ex/a")
+
+
+def test_a_trig_file_fills_each_graph_it_names_in_the_store_of_each_backend(tmp_path, empty_store):
+    path = tmp_path / "a.trig"
+    path.write_text("<http://ex/g> { <http://ex/a> <http://ex/p> 1 } <http://ex/b> <http://ex/p> 2 .")
+    load(empty_store, path)
+    assert {(g.iri, g.triples) for g in empty_store.graphs()} == {("http://ex/g", 1), (GRAPH, 1)}
+
+
+def test_a_syntax_error_midway_leaves_the_store_of_each_backend_as_it_was(tmp_path, empty_store):
+    good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
+    good.write_text("<http://ex/a> <http://ex/p> <http://ex/o> .\n")
+    load(empty_store, good, **{GRAPH: Visibility.PUBLIC})
+    bad.write_text("<http://ex/a> <http://ex/p> <http://ex/new> .\n<http://ex/a> <http://ex/p> \n")
+    with pytest.raises(RdfSyntaxError):
+        load(empty_store, bad, **{GRAPH: Visibility.PUBLIC})
+    assert [row["o"].value for row in empty_store.query("SELECT ?o { ?s ?p ?o }")] == ["http://ex/o"]
 
 
 def test_gzipped_files_are_read_and_progress_counts_compressed_bytes(tmp_path):

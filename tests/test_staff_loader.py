@@ -1,15 +1,21 @@
-"""The staff spreadsheet loader: reading workbooks and CSVs, mapping to the model, problems, round trips."""
+"""The staff spreadsheet loader: reading workbooks and CSVs, mapping to the model, problems, round trips.
+
+What the loader writes is read back through a store of each backend (`backend` in conftest.py): the
+mapping tests and the round trip run on the embedded store and on Virtuoso.
+"""
 
 from __future__ import annotations
 
 import copy
 import csv
+import io
 from pathlib import Path
 
 import openpyxl
 import pytest
-from pyoxigraph import BlankNode, NamedNode, Quad, Store
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, parse
 
+from api.demo import visibility_of
 from loaders.report import LoadResult, Severity
 from loaders.sdg import taxonomy_quads
 from loaders.shapes import validate
@@ -117,19 +123,32 @@ def load_paths(*paths: Path) -> LoadResult:
     return build(sheets, base=BASE, municipality=MUNICIPALITY, graph=GRAPH, internal_graph=INTERNAL)
 
 
-def store_of(result: LoadResult) -> Store:
-    store = Store()
-    store.extend(q for quads in result.graphs.values() for q in quads)
+def write(store, result: LoadResult):
+    """`result` into `store`, as `querschnitt load` writes it: both graphs in one step."""
+    store.replace_graphs(
+        (q for quads in result.graphs.values() for q in quads),
+        visibility={g: visibility_of(g) for g in result.graphs},
+        source="test",
+        loader="staff-sheets",
+        checksum="sha256:0",
+    )
     return store
 
 
-def ask(store: Store, where: str) -> bool:
-    return bool(store.query(PREFIXES + f"ASK {{ {where} }}", use_default_graph_as_union=True))
+def ask(store, where: str) -> bool:
+    return bool(store.query(PREFIXES + f"ASK {{ {where} }}", include_internal=True))
 
 
-def select(store: Store, query: str) -> list[tuple[str, ...]]:
-    solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
+def select(store, query: str) -> list[tuple[str, ...]]:
+    solutions = store.query(PREFIXES + query, include_internal=True)
     return sorted(tuple(term.value for term in row) for row in solutions)
+
+
+def dumped(store) -> list[Quad]:
+    """The store's graphs read back as quads, as `querschnitt export` writes them."""
+    out = io.BytesIO()
+    store.dump(out)
+    return list(parse(out.getvalue(), RdfFormat.N_QUADS))
 
 
 def all_quads(result: LoadResult) -> set[Quad]:
@@ -141,9 +160,10 @@ def good() -> LoadResult:
     return load_paths(GOOD_DIR)
 
 
-@pytest.fixture(scope="module")
-def good_store(good: LoadResult) -> Store:
-    return store_of(good)
+@pytest.fixture
+def good_store(backend, good: LoadResult):
+    """The good fixture written to each backend (once per module), read only."""
+    return backend.shared("staff-good", lambda store: write(store, good))
 
 
 # --- the good workbook -------------------------------------------------------------------------------
@@ -180,7 +200,7 @@ def test_german_csv_fixture_and_generated_rows_give_the_same_quads(good: LoadRes
     assert all_quads(load_rows(GOOD)) == all_quads(good)
 
 
-def test_project_has_its_lead_department_as_a_qualified_association(good_store: Store) -> None:
+def test_project_has_its_lead_department_as_a_qualified_association(good_store) -> None:
     assert ask(
         good_store,
         """
@@ -193,7 +213,7 @@ def test_project_has_its_lead_department_as_a_qualified_association(good_store: 
     )
 
 
-def test_project_partners_are_associated_with_the_partner_role(good_store: Store) -> None:
+def test_project_partners_are_associated_with_the_partner_role(good_store) -> None:
     partners = select(
         good_store,
         """SELECT ?d WHERE {
@@ -202,13 +222,13 @@ def test_project_partners_are_associated_with_the_partner_role(good_store: Store
     assert partners == [(f"{BASE}department/31",), (f"{BASE}department/61",)]
 
 
-def test_project_sdg_links_are_contributions_and_subjects(good_store: Store) -> None:
+def test_project_sdg_links_are_contributions_and_subjects(good_store) -> None:
     contributes = select(good_store, "SELECT ?t WHERE { project:radweg-nord qs:contributesTo ?t }")
     subjects = select(good_store, "SELECT ?t WHERE { project:radweg-nord dct:subject ?t }")
     assert contributes == subjects == [("http://metadata.un.org/sdg/11.2",), ("http://metadata.un.org/sdg/3.6",)]
 
 
-def test_project_status_dates_and_used_dataset_are_mapped(good_store: Store) -> None:
+def test_project_status_dates_and_used_dataset_are_mapped(good_store) -> None:
     assert ask(
         good_store,
         """project:radweg-nord qs:status qs:running ;
@@ -218,7 +238,7 @@ def test_project_status_dates_and_used_dataset_are_mapped(good_store: Store) -> 
     )
 
 
-def test_dataset_licence_format_and_theme_are_the_standard_iris(good_store: Store) -> None:
+def test_dataset_licence_format_and_theme_are_the_standard_iris(good_store) -> None:
     assert ask(
         good_store,
         """GRAPH <https://musterstadt.example/id/graph/staff> {
@@ -237,18 +257,18 @@ def test_dataset_licence_format_and_theme_are_the_standard_iris(good_store: Stor
     )
 
 
-def test_dataset_without_licence_has_no_licence_triple(good_store: Store) -> None:
+def test_dataset_without_licence_has_no_licence_triple(good_store) -> None:
     assert not ask(good_store, "<https://musterstadt.example/id/dataset/stadtklima/distribution/1> dct:license ?l")
 
 
-def test_person_email_is_only_in_the_internal_graph(good_store: Store) -> None:
+def test_person_email_is_only_in_the_internal_graph(good_store) -> None:
     mbox = "<mailto:maria.muster@musterstadt.example>"
     assert ask(good_store, f"GRAPH <{INTERNAL}> {{ person:mmuster foaf:mbox {mbox} ; foaf:name 'Maria Muster' }}")
     assert not ask(good_store, f"GRAPH <{GRAPH}> {{ ?s ?p {mbox} }}")
     assert not ask(good_store, f"GRAPH <{GRAPH}> {{ person:mmuster ?p ?o }}")
 
 
-def test_person_phone_membership_and_role_are_internal(good_store: Store) -> None:
+def test_person_phone_membership_and_role_are_internal(good_store) -> None:
     assert ask(
         good_store,
         f"""GRAPH <{INTERNAL}> {{
@@ -259,12 +279,12 @@ def test_person_phone_membership_and_role_are_internal(good_store: Store) -> Non
     )
 
 
-def test_contact_person_link_is_only_in_the_internal_graph(good_store: Store) -> None:
+def test_contact_person_link_is_only_in_the_internal_graph(good_store) -> None:
     assert ask(good_store, f"GRAPH <{INTERNAL}> {{ project:radweg-nord qs:contactPerson person:pbeispiel }}")
     assert not ask(good_store, f"GRAPH <{GRAPH}> {{ ?s qs:contactPerson ?o }}")
 
 
-def test_non_public_dataset_with_its_distribution_and_usage_is_internal(good_store: Store) -> None:
+def test_non_public_dataset_with_its_distribution_and_usage_is_internal(good_store) -> None:
     assert ask(
         good_store,
         f"""GRAPH <{INTERNAL}> {{ dataset:stadtklima a dcat:Dataset ;
@@ -277,7 +297,7 @@ def test_non_public_dataset_with_its_distribution_and_usage_is_internal(good_sto
     )
 
 
-def test_departments_hang_below_their_parent_or_else_the_municipality(good_store: Store) -> None:
+def test_departments_hang_below_their_parent_or_else_the_municipality(good_store) -> None:
     assert ask(
         good_store,
         """department:61 org:subOrganizationOf department:dez-3 ; foaf:name "Stadtplanungsamt"@de ;
@@ -287,7 +307,7 @@ def test_departments_hang_below_their_parent_or_else_the_municipality(good_store
     assert not ask(good_store, "department:61 org:unitOf ?m")
 
 
-def test_municipality_carries_its_name_and_ags(good_store: Store) -> None:
+def test_municipality_carries_its_name_and_ags(good_store) -> None:
     assert ask(
         good_store,
         f"""GRAPH <{GRAPH}> {{ municipality:municipality a org:FormalOrganization, foaf:Agent ;
@@ -297,7 +317,7 @@ def test_municipality_carries_its_name_and_ags(good_store: Store) -> None:
     )
 
 
-def test_indicator_values_become_decimal_observations_per_year(good_store: Store) -> None:
+def test_indicator_values_become_decimal_observations_per_year(good_store) -> None:
     values = select(
         good_store,
         """SELECT ?year ?value WHERE { ?o qb:dataSet indicator:radverkehrsanteil ;
@@ -307,7 +327,7 @@ def test_indicator_values_become_decimal_observations_per_year(good_store: Store
     assert values == [("2022", "18.5"), ("2023", "21")]
 
 
-def test_strategy_levels_form_a_skos_hierarchy(good_store: Store) -> None:
+def test_strategy_levels_form_a_skos_hierarchy(good_store) -> None:
     assert ask(
         good_store,
         """<https://musterstadt.example/id/strategy/oz-1.1.1> a skos:Concept, qs:OperationalGoal ; skos:broader <https://musterstadt.example/id/strategy/sz-1.1> ;
@@ -422,10 +442,10 @@ def test_a_project_without_sdg_link_gives_a_warning() -> None:
     ]
 
 
-def test_several_distributions_pair_formats_and_urls_by_position() -> None:
+def test_several_distributions_pair_formats_and_urls_by_position(empty_store) -> None:
     rows = copy.deepcopy(GOOD)
     rows["datasets"][0].update(format="CSV; JSON", download_url="https://a.example/x.csv; https://a.example/x.json")
-    store = store_of(load_rows(rows))
+    store = write(empty_store, load_rows(rows))
     found = select(
         store,
         """SELECT ?d ?f ?l WHERE { dataset:radverkehrszaehlung dcat:distribution ?d .
@@ -524,13 +544,13 @@ def test_problems_in_an_xlsx_name_the_german_sheet_excel_row_and_column(tmp_path
     ]
 
 
-def test_real_excel_date_cells_become_xsd_dates(tmp_path: Path) -> None:
+def test_real_excel_date_cells_become_xsd_dates(tmp_path: Path, empty_store) -> None:
     path = tmp_path / "staff.xlsx"
     write_sheets(GOOD, path)
     workbook = openpyxl.load_workbook(path)
     assert workbook["Projekte"]["H2"].is_date
     result = load_paths(path)
-    assert ask(store_of(result), 'project:radweg-nord prov:startedAtTime "2024-03-01"^^xsd:date')
+    assert ask(write(empty_store, result), 'project:radweg-nord prov:startedAtTime "2024-03-01"^^xsd:date')
 
 
 # --- writing and round trips -------------------------------------------------------------------------
@@ -575,10 +595,11 @@ def test_the_empty_template_reads_back_without_problems(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("target", ["staff.xlsx", "csv-folder"])
-def test_read_build_export_write_read_build_gives_the_same_quads(tmp_path: Path, target: str) -> None:
+def test_read_build_store_export_write_read_build_gives_the_same_quads(
+    tmp_path: Path, target: str, empty_store
+) -> None:
     first = load_paths(GOOD_DIR)
-    store = store_of(first)
-    rows = export_rows(store, base=BASE)
+    rows = export_rows(dumped(write(empty_store, first)), base=BASE)
     write_sheets(rows, tmp_path / target)
     second = load_paths(tmp_path / target)
     assert second.errors == []

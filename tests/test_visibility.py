@@ -2,18 +2,50 @@
 
 The sample store's internal graph holds a person with name, e-mail and phone (`api.testing`). Each
 test tries one route anonymously; a staff token finding the same data shows the test can see a leak.
+Every test runs against a live server over each store backend (embedded, and a RemoteStore on Virtuoso).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 
-from api.testing import INTERNAL_GRAPH, PERSON, PERSON_EMAIL, PERSON_NAME, PERSON_PHONE, PUBLIC_GRAPH, READER, SECRETS
+from api.app import create_app
+from api.testing import (
+    INTERNAL_GRAPH,
+    PERSON,
+    PERSON_EMAIL,
+    PERSON_NAME,
+    PERSON_PHONE,
+    PUBLIC_GRAPH,
+    READER,
+    SECRETS,
+    LiveServer,
+    fill,
+    make_settings,
+)
 
 FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 META = "urn:querschnitt:meta"
+
+
+@pytest.fixture(scope="module")
+def live(backend) -> Iterator[LiveServer]:
+    """A live server over the sample data on each backend, shared by the module's read-only tests."""
+    with LiveServer(create_app(make_settings(), store=backend.shared("sample", fill))) as server:
+        server.backend = backend
+        yield server
+
+
+@pytest.fixture
+def http(live: LiveServer) -> Iterator[httpx.Client]:
+    """An httpx client for the shared live server; the sample data is (re)written first if anything wrote since."""
+    assert live.backend.shared("sample", fill) is live.app.state.store
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield client
 
 
 def values(response: httpx.Response) -> set[str]:

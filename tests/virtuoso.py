@@ -1,7 +1,9 @@
 """A throw-away Virtuoso (Debian's `virtuoso-opensource`) on loopback, for tests and benchmarks.
 
     with Virtuoso.start() as server:      # or Virtuoso.start(install=True) to apt-get it when missing
-        store = RemoteStore(server.sparql_url, update_url=server.update_url, user="dba", password="dba")
+        store = server.store()            # a RemoteStore that may write (dba over HTTP digest, Graph Store uploads)
+        ...
+        server.wipe()                     # drop every graph written since the start
 
 The database lives in a fresh temporary directory; the SQL and HTTP ports are free loopback ports; the
 ini raises `ResultSetMaxRows` (Debian's 10 000 truncates answers silently with HTTP 200) and sets the
@@ -95,8 +97,9 @@ EnabledGzipContent          = 0
 
 [SPARQL]
 ResultSetMaxRows           = {max_rows}
-MaxQueryCostEstimationTime = {max_seconds}
 MaxQueryExecutionTime      = {max_seconds}
+; No MaxQueryCostEstimationTime (Debian sets 400): its estimates go wrong on small graphs and refuse cheap
+; queries ("estimated execution time 0 (sec) exceeds the limit"); OpenLink: a setting for debugging only.
 """
 
 
@@ -131,6 +134,8 @@ class Virtuoso:
     http_port: int
     process: subprocess.Popen
     owns_directory: bool = True
+    # The graphs the server holds of its own after starting (system graphs); `wipe()` keeps these.
+    baseline: frozenset[str] = frozenset()
 
     @property
     def base_url(self) -> str:
@@ -202,6 +207,7 @@ class Virtuoso:
         server = cls(directory, sql_port, http_port, process, owns)
         try:
             server._wait(timeout)
+            server.baseline = frozenset(server.graph_iris())
         except BaseException:
             server.stop()
             raise
@@ -248,6 +254,38 @@ class Virtuoso:
 
     def checkpoint(self) -> None:
         self.isql("checkpoint;")
+
+    def store(self, *, gsp: bool = True, **options):
+        """A `RemoteStore` on this server that may write: dba over HTTP digest, uploads by Graph Store Protocol
+        unless `gsp=False` (then by SPARQL `INSERT DATA`); `options` go to `RemoteStore`."""
+        from api.remote_store import RemoteStore
+
+        return RemoteStore(
+            self.sparql_url,
+            update_url=self.update_url,
+            gsp_url=self.gsp_url if gsp else None,
+            user="dba",
+            password="dba",
+            **options,
+        )
+
+    def graph_iris(self) -> set[str]:
+        """Every graph holding a triple, the server's own included."""
+        response = httpx.post(
+            self.sparql_url,
+            data={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+
+    def wipe(self) -> None:
+        """Drop every graph written since the start (the server's own graphs stay)."""
+        extra = sorted(self.graph_iris() - self.baseline)
+        if extra:
+            with self.store() as store:
+                store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in extra))
 
     def stop(self) -> None:
         """Shut down (isql `shutdown;`, then SIGKILL after 30 s) and remove the directory it created."""
