@@ -203,16 +203,22 @@ class _Writable(Protocol):
 
     def update(self, sparql: str) -> None: ...
 
+    def graphs(self, *, include_internal: bool = True) -> list: ...
+
 
 def install(store: _Writable) -> None:
-    """Keep the derived graphs of `store` fresh: refresh them in every write, and once now.
+    """Keep the derived graphs of `store` fresh: refresh them in every write, and now if they never were.
 
-    A read-only store (a query worker's snapshot) is left alone: the process that writes keeps the
-    derived graphs fresh, and the snapshot sees them as they were committed.
+    Every write through the store refreshes them in its own transaction, so graphs that exist are
+    current; only a store that has none yet (new, or written before they existed) is refreshed here, so
+    that opening a store for a read-only command writes nothing. A read-only store (a query worker's
+    snapshot) is left alone: the process that writes keeps the derived graphs fresh.
     """
     if store.read_only:
         return
     if REFRESH not in store.derived_updates:
         store.derived_updates.append(REFRESH)
-    # Any write runs the refresh; clearing the scratch graph (always empty outside it) writes nothing else.
-    store.update(f"CLEAR SILENT GRAPH {_SCRATCH}")
+    registered = {info.iri for info in store.graphs(include_internal=True)}
+    if not {PUBLIC_GRAPH.value, INTERNAL_GRAPH.value} <= registered:
+        # Any write runs the refresh; clearing the scratch graph (always empty outside it) writes nothing else.
+        store.update(f"CLEAR SILENT GRAPH {_SCRATCH}")

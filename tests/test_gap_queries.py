@@ -806,3 +806,17 @@ def test_the_refresh_writes_nothing_when_nothing_changed(fresh_town):
     before = derived_quads()
     fresh_town.update(f"CLEAR SILENT GRAPH <{BASE}graph/nothing>")
     assert derived_quads() == before
+
+
+def test_opening_a_store_again_writes_nothing(tmp_path):
+    from api.store import open_store
+
+    first = open_store(str(tmp_path / "store"))
+    modified = {
+        g.iri: g.modified for g in first.graphs() if g.iri in (derived.PUBLIC_GRAPH.value, derived.INTERNAL_GRAPH.value)
+    }
+    assert len(modified) == 2  # a new store gets its derived graphs at once
+    first.close()
+    again = open_store(str(tmp_path / "store"))
+    assert {g.iri: g.modified for g in again.graphs() if g.iri in modified} == modified
+    assert again.generation == 0
