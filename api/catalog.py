@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyoxigraph import Literal, NamedNode, QueryTriples, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from api.settings import Settings
 from api.store import EmbeddedStore
@@ -111,13 +111,23 @@ def contributor_iri(settings: Settings) -> NamedNode | None:
     return NamedNode(value if "://" in value else CONTRIBUTORS + value)
 
 
+def published_datasets(store: EmbeddedStore, settings: Settings) -> list[NamedNode]:
+    """The public datasets the municipality publishes, ordered by IRI (the order of the catalog's pages).
+
+    Two one-pattern queries intersected here: on disk at 10^6 triples ≈ 0.1 s, where the join of both
+    patterns took 0.7 s and `ORDER BY STR(?d) LIMIT … OFFSET …` another 1.3 s for every page.
+    """
+    typed = {row[0] for row in store.query(f"{_PREFIXES}SELECT ?d {{ ?d a dcat:Dataset }}")}
+    published = {
+        row[0] for row in store.query(f"{_PREFIXES}SELECT ?d {{ ?d dct:publisher {publisher_iri(settings)} }}")
+    }
+    # Python orders strings by code point, as SPARQL's ORDER BY STR(?d) does.
+    return sorted((d for d in typed & published if isinstance(d, NamedNode)), key=lambda d: d.value)
+
+
 def dataset_count(store: EmbeddedStore, settings: Settings) -> int:
     """How many public datasets the municipality publishes."""
-    (row,) = store.query(
-        f"{_PREFIXES}SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?d a dcat:Dataset ; dct:publisher {publisher_iri(settings)} "
-        "FILTER(isIRI(?d)) }"
-    )
-    return int(row["n"].value)
+    return len(published_datasets(store, settings))
 
 
 def last_page(total: int, page_size: int) -> int:
@@ -132,32 +142,28 @@ def build_catalog(
     page: int | None = 1,
     page_size: int | None = None,
     suffix: str = "",
+    datasets: list[NamedNode] | None = None,
 ) -> CatalogPage:
     """The catalog document for `page` (1-based; None = every dataset in one document).
 
     Datasets are ordered by IRI, so pages are stable while the data is. `suffix` (`.ttl` …) is kept in
     the paging links, so a harvester that asked for `/catalog.ttl` stays on Turtle. A page past the last
-    raises `PageNotFound`.
+    raises `PageNotFound`. `datasets` is `published_datasets()` when the caller has it already (the HTTP
+    layer keeps it for all pages of one version of the data).
     """
     size = page_size or settings.catalog_page_size
-    total = dataset_count(store, settings)
+    every = published_datasets(store, settings) if datasets is None else datasets
+    total = len(every)
     last = last_page(total, size)
     if page is not None and not 1 <= page <= last:
         raise PageNotFound(page, last)
-    limit = "" if page is None else f"LIMIT {size} OFFSET {(page - 1) * size}"
-    datasets = [
-        row["d"]
-        for row in store.query(
-            f"{_PREFIXES}SELECT DISTINCT ?d {{ ?d a dcat:Dataset ; dct:publisher {publisher_iri(settings)} "
-            f"FILTER(isIRI(?d)) }} ORDER BY STR(?d) {limit}"
-        )
-    ]
-    triples = _catalog_node(store, settings, datasets)
-    if datasets:
-        triples += _dataset_triples(store, settings, datasets, every=page is None)
+    shown = every if page is None else every[(page - 1) * size : page * size]
+    triples = _catalog_node(store, settings, shown)
+    if shown:
+        triples += _dataset_triples(store, settings, shown, every=page is None)
     if page is not None:
         triples += _paging(settings, page=page, last=last, total=total, size=size, suffix=suffix)
-    return CatalogPage(_ordered(triples, settings), datasets, total, page, last)
+    return CatalogPage(_ordered(triples, settings), shown, total, page, last)
 
 
 class PageNotFound(LookupError):
@@ -250,9 +256,8 @@ def _dataset_triples(
     if contributor is not None:
         triples += [Triple(d, DCATDE.contributorID, contributor) for d in datasets]
     for query in _DATASET_QUERIES:
-        result = store.query(_PREFIXES + query.replace("#DATASETS", selection))
-        assert isinstance(result, QueryTriples)
-        triples += list(result)
+        # pyoxigraph's QueryTriples, or the remote store's equivalent: any iterable of triples.
+        triples += list(store.query(_PREFIXES + query.replace("#DATASETS", selection)))
     return triples
 
 
@@ -278,7 +283,7 @@ _DATASET_QUERIES = (
                #DATASETS ?d dct:subject ?t FILTER(STRSTARTS(STR(?t), "{SDG}"))
                OPTIONAL {{ ?t skos:notation ?n }}
              }} GROUP BY ?d ?t }}
-          BIND(CONCAT("SDG ", COALESCE(?notation, STRAFTER(STR(?t), "{SDG}"))) AS ?keyword)
+          BIND(CONCAT("SDG ", COALESCE(STR(?notation), STRAFTER(STR(?t), "{SDG}"))) AS ?keyword)
           BIND(<http://metadata.un.org/sdg> AS ?scheme)
           OPTIONAL {{ ?t skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), "de") || LANGMATCHES(LANG(?label), "en")) }}
         }}""",

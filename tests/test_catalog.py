@@ -23,7 +23,6 @@ from api.catalog import HYDRA, build_catalog, catalog_iri, publisher_iri
 from api.catalog_check import CatalogCheckError, check_catalog, check_store, errors
 from api.demo import load_demo
 from api.publishing import router
-from api.remote_store import RemoteError
 from api.settings import Settings
 from api.store import Visibility
 from api.testing import make_settings
@@ -56,40 +55,17 @@ def rows() -> dict:
     return loaders.demo.generate_rows()
 
 
-# Reported, to be fixed in api/catalog.py (not in the remote store): until then the catalog tests on
-# Virtuoso are expected to fail, and strictly, so that the fix shows.
-REMOTE_CATALOG_BUGS = (
-    "api/catalog.py on a RemoteStore: asserts pyoxigraph's QueryTriples, and its SDG-keyword CONSTRUCT "
-    "fails on Virtuoso (SR066: CONCAT over a MIN() needs STR())"
-)
-
-
-@pytest.fixture
-def catalog_built(backend, request) -> None:
-    """Marks a test that builds the catalog: expected to fail on Virtuoso until api/catalog.py is fixed."""
-    if backend.name == "virtuoso":
-        request.applymarker(pytest.mark.xfail(reason=REMOTE_CATALOG_BUGS, strict=True))
-
-
-# The full catalog of each backend's demo (or why it could not be built), built once per module.
-_catalogs: dict[str, list[Triple] | str] = {}
+# The full catalog of each backend's demo, built once per module.
+_catalogs: dict[str, list[Triple]] = {}
 
 
 @pytest.fixture
 def full(backend, store, settings: Settings) -> list[Triple]:
     if backend.name not in _catalogs:
-        try:
-            _catalogs[backend.name] = build_catalog(store, settings, page=None).triples
-        except (AssertionError, RemoteError) as error:
-            if backend.name != "virtuoso":
-                raise
-            _catalogs[backend.name] = f"{REMOTE_CATALOG_BUGS} ({type(error).__name__})"
-    if isinstance(_catalogs[backend.name], str):
-        pytest.xfail(_catalogs[backend.name])
+        _catalogs[backend.name] = build_catalog(store, settings, page=None).triples
     return _catalogs[backend.name]
 
 
-@pytest.mark.xfail(reason=REMOTE_CATALOG_BUGS, strict=True)
 def test_the_catalog_is_the_same_on_both_backends(demo_pair, settings):
     embedded, remote = (build_catalog(store, settings, page=None).triples for store in demo_pair)
     assert sorted(map(levelled, remote)) == sorted(map(levelled, embedded))
@@ -137,7 +113,7 @@ def catalog_datasets(triples: list[Triple]) -> set:
 
 
 @needs_shapes
-def test_the_demo_catalog_conforms_to_dcat_ap_de_without_violations_or_warnings(store, settings, catalog_built):
+def test_the_demo_catalog_conforms_to_dcat_ap_de_without_violations_or_warnings(store, settings):
     problems = check_store(store, settings, shapes_dir=SHAPES, vocab_dir=VOCAB)
     assert problems == [], "\n".join(str(p) for p in problems)
 
@@ -243,7 +219,7 @@ def test_the_contributor_id_is_added_only_when_configured(store, full):
 
 
 @needs_shapes
-def test_a_configured_contributor_id_from_the_list_still_conforms(store, catalog_built):
+def test_a_configured_contributor_id_from_the_list_still_conforms(store):
     settings = make_settings(catalog_contributor_id="http://dcat-ap.de/def/contributors/openNRW")
     assert errors(check_store(store, settings, shapes_dir=SHAPES, vocab_dir=VOCAB)) == []
 
@@ -280,7 +256,7 @@ def view(triples: list[Triple]) -> NamedNode:
 
 
 @pytest.mark.parametrize("size", [1, 7, 13])
-def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, rows, settings, size, catalog_built):
+def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, rows, settings, size):
     pages = walk(client_for(catalog_page_size=size), f"{PUBLIC_URL}/catalog.ttl")
     expected = public_dataset_iris(rows, settings)
     assert len(pages) == math.ceil(len(expected) / size)
@@ -302,7 +278,7 @@ def test_hydra_paging_walks_every_dataset_exactly_once_to_the_end(client_for, ro
         assert objects(page, node, HYDRA.previous) == objects(page, node, HYDRA.previousPage) == previous
 
 
-def test_pages_keep_a_stable_order(client_for, catalog_built):
+def test_pages_keep_a_stable_order(client_for):
     client = client_for(catalog_page_size=7)
     first = [sorted(catalog_datasets(p), key=str) for p in walk(client, f"{PUBLIC_URL}/catalog.ttl")]
     again = [sorted(catalog_datasets(p), key=str) for p in walk(client, f"{PUBLIC_URL}/catalog.ttl")]
@@ -311,7 +287,7 @@ def test_pages_keep_a_stable_order(client_for, catalog_built):
     assert flat == sorted(flat)
 
 
-def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for, catalog_built):
+def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for):
     response = client_for(catalog_page_size=50).get("/catalog", headers={"Accept": "text/turtle"})
     triples = list(parse(response.content, format=RdfFormat.TURTLE))
     assert objects(triples, view(triples), HYDRA["next"]) == {NamedNode(f"{PUBLIC_URL}/catalog?page=2")}
@@ -319,7 +295,7 @@ def test_the_negotiated_catalog_pages_link_to_the_negotiated_url(client_for, cat
     assert f'<{PUBLIC_URL}/catalog?page=2>; rel="next"' in response.headers["link"]
 
 
-def test_the_full_catalog_is_one_document_without_paging(client_for, rows, settings, catalog_built):
+def test_the_full_catalog_is_one_document_without_paging(client_for, rows, settings):
     response = client_for(catalog_page_size=5).get("/catalog.ttl?full=1")
     triples = list(parse(response.content, format=RdfFormat.TURTLE))
     assert catalog_datasets(triples) == public_dataset_iris(rows, settings)
@@ -353,7 +329,7 @@ def test_every_format_carries_the_same_catalog(client_for, full, suffix):
 # --- written demos (last: on Virtuoso they replace the module's shared demo) ------------------------
 
 
-def test_a_project_named_as_a_datasets_origin_becomes_prov_was_generated_by(backend, settings, catalog_built):
+def test_a_project_named_as_a_datasets_origin_becomes_prov_was_generated_by(backend, settings):
     store = backend.new(derived=True)
     load_demo(store, settings)
     dataset = NamedNode(f"{settings.base_iri}dataset/radwegenetz")
@@ -371,7 +347,7 @@ def test_a_project_named_as_a_datasets_origin_becomes_prov_was_generated_by(back
     assert PROV.Activity in objects(triples, project, RDF.type) and objects(triples, project, DCT["title"])
 
 
-def test_datasets_of_other_publishers_are_not_republished(backend, settings, catalog_built):
+def test_datasets_of_other_publishers_are_not_republished(backend, settings):
     store = backend.new(derived=True)
     load_demo(store, settings)
     foreign = NamedNode("https://kreis.example/dataset/1")
