@@ -29,7 +29,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, serialize
 
 from api.auth import authenticate
-from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_url
+from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_url, published_datasets
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, NotAcceptable, Offer, negotiate
 from api.settings import Settings
 from api.store import EmbeddedStore
@@ -104,7 +104,9 @@ def _catalog(request: Request, offer: Offer, *, suffix: str, vary: str | None) -
         return _not_modified(etag, version.modified, headers)
 
     def build() -> tuple[bytes, list[tuple[str, str]]]:
-        document = build_catalog(store, settings, page=page, suffix=suffix)
+        # The ordered dataset list serves every page of this version of the data.
+        datasets = _cached(request, version, ("catalog datasets",), lambda: published_datasets(store, settings))
+        document = build_catalog(store, settings, page=page, suffix=suffix, datasets=datasets)
         return _serialize(document.triples, offer), _paging_links(settings, suffix, document.page, document.last)
 
     try:
