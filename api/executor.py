@@ -475,10 +475,12 @@ class CachingExecutor:
     formats, row cap) against the same store generation, so it is exactly what evaluating again would
     give. Only whole bodies up to SMALL_BODY are kept (streams are not), at most `budget` bytes in all,
     least recently used out first. Only for the embedded store, whose generation counts every write.
+    Answers up to `entry_limit` bytes are kept; streamed ones once the stream has ended completely.
     """
 
-    def __init__(self, inner: Executor, store: EmbeddedStore, *, budget: int):
+    def __init__(self, inner: Executor, store: EmbeddedStore, *, budget: int, entry_limit: int = 8 * 1024 * 1024):
         self.inner = inner
+        self.entry_limit = min(entry_limit, budget)
         self.mode = inner.mode
         self.store = store
         self.budget = budget
@@ -503,16 +505,37 @@ class CachingExecutor:
                 return Answer(cached[0], body=cached[1])
             self.misses += 1
         answer = self.inner.run(job)
-        if answer.body is not None and len(answer.body) <= min(SMALL_BODY, self.budget):
-            with self.lock:
-                # A write during the evaluation may have moved the generation on: keep only what is current.
-                if self.generation == generation == self.store.generation and key not in self.entries:
-                    self.entries[key] = (answer.head, answer.body)
-                    self.size += len(answer.body)
-                    while self.size > self.budget:
-                        _, (_, body) = self.entries.popitem(last=False)
-                        self.size -= len(body)
-        return answer
+        if answer.body is not None:
+            self._keep(key, generation, answer.head, answer.body)
+            return answer
+        return Answer(answer.head, chunks=self._recorded(answer, key, generation), release=answer.close)
+
+    def _recorded(self, answer: Answer, key: tuple, generation: int) -> Iterator[bytes]:
+        """The answer's chunks, passed on as they come and kept if the stream ends within the entry limit."""
+        parts: list[bytes] | None = []
+        size = 0
+        for chunk in answer.chunks():
+            if parts is not None:
+                size += len(chunk)
+                if size <= self.entry_limit:
+                    parts.append(chunk)
+                else:
+                    parts = None
+            yield chunk
+        if parts is not None:
+            self._keep(key, generation, answer.head, b"".join(parts))
+
+    def _keep(self, key: tuple, generation: int, head: Head, body: bytes) -> None:
+        if len(body) > self.entry_limit:
+            return
+        with self.lock:
+            # A write during the evaluation may have moved the generation on: keep only what is current.
+            if self.generation == generation == self.store.generation and key not in self.entries:
+                self.entries[key] = (head, body)
+                self.size += len(body)
+                while self.size > self.budget:
+                    _, (_, old) = self.entries.popitem(last=False)
+                    self.size -= len(old)
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)

@@ -195,6 +195,15 @@ def test_large_answers_stream_from_a_worker(guarded):
     assert len(list(parse(response.content, RdfFormat.N_TRIPLES))) == 10_000
 
 
+def test_a_streamed_answer_is_kept_once_it_has_ended(guarded):
+    url = f"{guarded.url}/graphs?graph={BIG_GRAPH}"
+    first = httpx.get(url, headers={"Accept": "application/n-triples"})
+    assert len(first.content) > 256 * 1024  # streamed from the worker, not answered whole
+    hits = guarded.app.state.executor.hits
+    again = httpx.get(url, headers={"Accept": "application/n-triples"})
+    assert again.content == first.content and guarded.app.state.executor.hits == hits + 1
+
+
 def test_large_answers_stream_from_a_thread(serve):
     server = serve(create_app(make_settings(), store=add_big_graph(fill(EmbeddedStore(None)))))
     response = httpx.get(f"{server.url}/graphs?graph={BIG_GRAPH}", headers={"Accept": "application/n-triples"})
