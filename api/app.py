@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -28,6 +29,13 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Queries waiting for a slot each hold a worker thread; the answers being streamed (which hold the
+        # slots) need threads too, for every chunk. With anyio's default of 40 threads, 64 clients filled
+        # them all with waiters and the slot holders starved until the waiters timed out (503).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(
+            limiter.total_tokens, settings.max_queued_queries + 4 * settings.max_concurrent_queries + 40
+        )
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings.store, **settings.remote_options())
         app.state.executor = make_executor(
