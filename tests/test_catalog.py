@@ -67,8 +67,15 @@ def full(backend, store, settings: Settings) -> list[Triple]:
 
 
 def test_the_catalog_is_the_same_on_both_backends(demo_pair, settings):
-    embedded, remote = (build_catalog(store, settings, page=None).triples for store in demo_pair)
-    assert sorted(map(levelled, remote)) == sorted(map(levelled, embedded))
+    def described(store) -> list[str]:
+        # The catalog's own dct:modified is when each store was loaded: a second apart at most.
+        triples = build_catalog(store, settings, page=None).triples
+        return sorted(
+            levelled(t) for t in triples if not (t.predicate == DCT.modified and t.subject.value.endswith("/catalog"))
+        )
+
+    embedded, remote = (described(store) for store in demo_pair)
+    assert remote == embedded
 
 
 def levelled(triple: Triple) -> str:
