@@ -1533,21 +1533,23 @@ def _project_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) 
         _link_section(page, labels, "sdg", page.t("section.sdg"), values.get(QS.contributesTo.value, [])),
         _link_section(page, labels, "used", page.t("section.datasets_used"), values.get(PROV.used.value, [])),
     ]
-    heading = page.t("section.could_use")
+    sections.append(_unused_pairs(page, labels, iri, "unused", "could_use", _COULD_USE, "dataset"))
+    return sections
+
+
+def _unused_pairs(page: Page, labels: Labels, iri: NamedNode, key: str, text: str, query: str, other: str) -> Section:
+    """The unused-datasets rows of one entity: the `other` entity (dataset or project) × target, paged."""
+    heading = page.t(f"section.{text}")
     if _unavailable(page, "unused-datasets"):
-        sections.append(Section("unused", heading, note="report.unavailable"))
-        return sections
-    pairs = [(r["dataset"].value, r["target"].value) for r in _about(page, _COULD_USE, s=iri)]
+        return Section(key, heading, note="report.unavailable")
+    pairs = [(r[other].value, r["target"].value) for r in _about(page, query, s=iri)]
     pairs.sort(key=lambda pair: (pair[0], _long_order(pair[1])))
-    shown, paging = _paged(page, "unused", pairs)
-    labels.prefetch(dataset for dataset, _ in shown)
-    items = [[labels.ref(dataset), labels.ref(target)] for dataset, target in shown]
+    shown, paging = _paged(page, key, pairs)
+    labels.prefetch(entity for entity, _ in shown)
+    items = [[labels.ref(entity), labels.ref(target)] for entity, target in shown]
     if not paging:
         items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
-    sections.append(
-        Section("unused", heading, items, ["col.dataset", "col.target"], "section.could_use.note", **paging)
-    )
-    return sections
+    return Section(key, heading, items, [f"col.{other}", "col.target"], f"section.{text}.note", **paging)
 
 
 def _dataset_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) -> list[Section]:
@@ -1577,20 +1579,7 @@ def _dataset_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) 
             ["col.format", "col.license", "col.access", "col.download"],
         ),
     ]
-    heading = page.t("section.could_serve")
-    if _unavailable(page, "unused-datasets"):
-        sections.append(Section("could-serve", heading, note="report.unavailable"))
-        return sections
-    pairs = [(r["project"].value, r["target"].value) for r in _about(page, _COULD_SERVE, s=iri)]
-    pairs.sort(key=lambda pair: (pair[0], _long_order(pair[1])))
-    shown, paging = _paged(page, "could-serve", pairs)
-    labels.prefetch(project for project, _ in shown)
-    items = [[labels.ref(project), labels.ref(target)] for project, target in shown]
-    if not paging:
-        items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
-    sections.append(
-        Section("could-serve", heading, items, ["col.project", "col.target"], "section.could_serve.note", **paging)
-    )
+    sections.append(_unused_pairs(page, labels, iri, "could-serve", "could_serve", _COULD_SERVE, "project"))
     return sections
 
 
