@@ -10,15 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pyoxigraph import NamedNode
+from kleinstadt import fill_kleinstadt
 
 from api import derived
 from api.app import create_app
-from api.store import EmbeddedStore, Visibility
+from api.store import EmbeddedStore
 from api.testing import READER, make_settings
 from api.ui import GAP_KINDS
-from loaders import staff
-from loaders.sdg import taxonomy_quads
 
 DATA = Path(__file__).parent / "data" / "gaps"
 TOWN = "https://kleinstadt.example/id/"
@@ -27,22 +25,10 @@ DEPARTMENTS = ("bau", "kaemmerei", "ordnung", "schule", "umwelt")
 
 
 def kleinstadt_store() -> EmbeddedStore:
-    """Kleinstadt with the SDG taxonomy and the derived relations, as tests/test_gap_queries.py builds it."""
+    """Kleinstadt with the SDG taxonomy and the derived relations."""
     store = EmbeddedStore(None)
     derived.install(store)
-    graphs = {f"{TOWN}graph/sdg": (taxonomy_quads(NamedNode(f"{TOWN}graph/sdg")), Visibility.PUBLIC)}
-    result = staff.load(
-        [DATA / "kleinstadt"],
-        base=TOWN,
-        municipality=staff.Municipality("Kleinstadt", "05999002"),
-        graph=f"{TOWN}graph/kleinstadt",
-        internal_graph=f"{TOWN}graph/kleinstadt-internal",
-    )
-    assert result.ok, result.errors
-    for graph, quads in result.graphs.items():
-        graphs[graph] = (quads, Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC)
-    for graph, (quads, visibility) in graphs.items():
-        store.replace_graph(graph, quads, visibility=visibility, source="tests", loader="tests", checksum="sha256:0")
+    fill_kleinstadt(store)
     return store
 
 

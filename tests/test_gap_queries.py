@@ -33,22 +33,29 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from kleinstadt import (
+    KLEINSTADT,
+    KLEINSTADT_GRAPH,
+    KLEINSTADT_INTERNAL_GRAPH,
+    KLEINSTADT_SDG_GRAPH,
+    fill_kleinstadt,
+    kleinstadt_graphs,
+)
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from api import derived
 from api.named_queries import ParameterError, QueryRegistry
 from api.remote_store import RemoteStore
 from api.store import EmbeddedStore, Visibility
-from loaders import demo, staff
-from loaders.sdg import taxonomy_quads
+from loaders import demo
 from loaders.vocab import DCT, PROV, QS, RDF, SDG
 
 DATA = Path(__file__).parent / "data" / "gaps"
 REFERENCE = DATA / "reference"
-BASE = "https://kleinstadt.example/id/"
-GRAPH = f"{BASE}graph/kleinstadt"
-INTERNAL_GRAPH = f"{BASE}graph/kleinstadt-internal"
-SDG_GRAPH = f"{BASE}graph/sdg"
+BASE = KLEINSTADT
+GRAPH = KLEINSTADT_GRAPH
+INTERNAL_GRAPH = KLEINSTADT_INTERNAL_GRAPH
+SDG_GRAPH = KLEINSTADT_SDG_GRAPH
 DEMO_BASE = "https://musterstadt.example/id/"  # api.testing.make_settings()
 GAP_QUERIES = (
     "missing-bridges",
@@ -70,33 +77,8 @@ def registry() -> QueryRegistry:
     return QueryRegistry()
 
 
-@functools.cache
-def kleinstadt_graphs() -> dict[str, list[Quad]]:
-    result = staff.load(
-        [DATA / "kleinstadt"],
-        base=BASE,
-        municipality=staff.Municipality("Kleinstadt", "05999002"),
-        graph=GRAPH,
-        internal_graph=INTERNAL_GRAPH,
-    )
-    assert result.ok, result.errors
-    return result.graphs
-
-
 def replace(store, graph: str, quads, visibility: Visibility) -> None:
     store.replace_graph(graph, quads, visibility=visibility, source="tests", loader="tests", checksum="sha256:0")
-
-
-def fill_kleinstadt(store) -> None:
-    """The SDG taxonomy and Kleinstadt (public and internal graph), in one load."""
-    graphs = kleinstadt_graphs()
-    store.replace_graphs(
-        [*taxonomy_quads(NamedNode(SDG_GRAPH)), *graphs[GRAPH], *graphs[INTERNAL_GRAPH]],
-        visibility={SDG_GRAPH: Visibility.PUBLIC, GRAPH: Visibility.PUBLIC, INTERNAL_GRAPH: Visibility.INTERNAL},
-        source="tests",
-        loader="tests",
-        checksum="sha256:0",
-    )
 
 
 def fresh_kleinstadt(backend):

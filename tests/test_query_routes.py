@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from kleinstadt import fill_kleinstadt
 from pyoxigraph import NamedNode, QueryResultsFormat, parse_query_results
 
 import api.store
@@ -23,10 +24,8 @@ from api.app import create_app
 from api.conneg import RESULT_OFFERS
 from api.demo import load_demo
 from api.named_queries import QueryRegistry
-from api.store import EmbeddedStore, Visibility
+from api.store import EmbeddedStore
 from api.testing import READER, make_settings
-from loaders import staff
-from loaders.sdg import taxonomy_quads
 
 REGISTRY = QueryRegistry()
 NAMES = sorted(q.name for q in REGISTRY)
@@ -39,24 +38,10 @@ FORMATS = {o.key: o for o in RESULT_OFFERS}
 
 
 def kleinstadt_store() -> EmbeddedStore:
-    """Kleinstadt with the SDG taxonomy and the derived relations, as tests/test_gap_queries.py builds it."""
+    """Kleinstadt with the SDG taxonomy and the derived relations."""
     store = EmbeddedStore(None)
     derived.install(store)
-    graphs = {
-        f"{TOWN}graph/sdg": (taxonomy_quads(NamedNode(f"{TOWN}graph/sdg")), Visibility.PUBLIC),
-    }
-    result = staff.load(
-        [DATA / "kleinstadt"],
-        base=TOWN,
-        municipality=staff.Municipality("Kleinstadt", "05999002"),
-        graph=f"{TOWN}graph/kleinstadt",
-        internal_graph=f"{TOWN}graph/kleinstadt-internal",
-    )
-    assert result.ok, result.errors
-    for graph, quads in result.graphs.items():
-        graphs[graph] = (quads, Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC)
-    for graph, (quads, visibility) in graphs.items():
-        store.replace_graph(graph, quads, visibility=visibility, source="tests", loader="tests", checksum="sha256:0")
+    fill_kleinstadt(store)
     return store
 
 
