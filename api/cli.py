@@ -201,7 +201,12 @@ def demo(
     store: StoreOption = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical data.")] = 2030,
     scale: Annotated[
-        int, typer.Option(min=1, help="Multiply the municipality (benchmarks: 20 ≈ 10^5, 200 ≈ 10^6 triples).")
+        int,
+        typer.Option(
+            min=1,
+            help="N× the projects, datasets, people and indicators, run by ⌈√N⌉ administrations "
+            "(benchmarks: 20 ≈ 10^5, 230 ≈ 10^6 triples).",
+        ),
     ] = 1,
     sheets: Annotated[
         Path | None, typer.Option(help="Also write the demo as a workbook (.xlsx) or CSV folder.")

@@ -1,18 +1,25 @@
 """Deterministic demo data: the fictional municipality "Musterstadt" as plain spreadsheet rows.
 
 `generate_rows()` returns sheet name → rows, each row a dict of canonical column → string, exactly what
-the staff spreadsheet loader consumes. Scale 1 is a hand-written town; scale N repeats it as N
-administrative districts (copy 1 is the town itself, copies 2…N are "Bezirk" administrations with
-their own departments), so the statistical shape — departments per project, datasets per project,
-SDG mix, planted gaps — stays the same while the triple count grows linearly.
+the staff spreadsheet loader consumes. Scale 1 is a hand-written town; scale N repeats its projects,
+datasets, people and indicators N times (copy 1 is the town itself), so the triple count grows
+linearly while the shape of each copy — departments per project, datasets per project, SDG mix,
+planted gaps — stays the same.
+
+The copies are spread round-robin over ⌈√N⌉ administrations: the town and "Bezirk" administrations with
+their own departments (`administrations`). A real administration grows its units far more slowly than
+its data (a city with 10^6 triples of open data has a few hundred units, not thousands), and every
+report about pairs of departments grows with the square of their number.
 
 Cross-department gaps are planted on purpose and listed in `PLANTED_GAPS`; each copy repeats them
-with ids suffixed by `scaled_id`.
+with ids suffixed by `scaled_id` (departments with the copy's administration, the rest with the copy).
 """
 
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 MUSTERSTADT_NAME = "Musterstadt"
@@ -105,7 +112,7 @@ DEPARTMENTS: tuple[tuple[str, str, str, str], ...] = (
     ("gruenflaechenamt", "Grünflächenamt", "fb-planen-bauen-umwelt", "vom Grünflächenamt"),
 )
 
-# Names of the districts that copies 2…N stand for; cycled with a round number when exhausted.
+# Names of the district administrations 2, 3, …; cycled with a round number when exhausted.
 DISTRICTS: tuple[str, ...] = (
     "Lindenhof",
     "Eichenau",
@@ -908,7 +915,8 @@ LAST_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 # --- planted gaps ---------------------------------------------------------------------------------
-# Ids are those of scale 1; at scale N copy k repeats each gap with `scaled_id(id, k)`. The tables
+# Ids are those of scale 1; at scale N copy k repeats each gap with `scaled_id(id, k)` (a department:
+# `scaled_id(id, administration_of(k, N))`). The tables
 # above realise them (fixed partners, chosen SDG links); the generator only enforces the dataset
 # exclusions, and tests/test_demo.py checks that every gap really holds in the rows.
 PLANTED_GAPS: list[dict[str, str | tuple[str, ...]]] = [
@@ -1009,14 +1017,32 @@ EMAIL_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß":
 
 
 def scaled_id(base_id: str, copy: int) -> str:
-    """Id of `base_id` in district copy `copy` (1 is the town itself and keeps the plain id)."""
+    """Id of `base_id` in copy (or administration) `copy`; 1 is the town itself and keeps the plain id."""
     return base_id if copy == 1 else f"{base_id}-{copy}"
 
 
-def district_name(copy: int) -> str:
-    """Display name of district copy `copy` (≥ 2), e.g. `Bezirk Lindenhof`, later `Bezirk Lindenhof 2`."""
-    index, round_ = (copy - 2) % len(DISTRICTS), (copy - 2) // len(DISTRICTS)
+def administrations(scale: int) -> int:
+    """Number of administrations (the town and its districts) at `scale`: ⌈√scale⌉."""
+    return math.isqrt(scale - 1) + 1
+
+
+def administration_of(copy: int, scale: int) -> int:
+    """The administration whose departments run copy `copy` at `scale` (round-robin, copy 1 → the town)."""
+    return (copy - 1) % administrations(scale) + 1
+
+
+def district_name(administration: int) -> str:
+    """Display name of administration `administration` (≥ 2), e.g. `Bezirk Lindenhof`, later `Bezirk Lindenhof 2`."""
+    index, round_ = (administration - 2) % len(DISTRICTS), (administration - 2) // len(DISTRICTS)
     return f"Bezirk {DISTRICTS[index]}" + (f" {round_ + 1}" if round_ else "")
+
+
+def copy_label(copy: int, scale: int) -> str:
+    """What tells copy `copy`'s titles apart: its district, and its round once copies share one; "" for copy 1."""
+    administration = administration_of(copy, scale)
+    round_ = (copy - 1) // administrations(scale) + 1
+    place = "Stadt" if administration == 1 else district_name(administration)
+    return "" if copy == 1 else place + (f", Runde {round_}" if round_ > 1 else "")
 
 
 def generate_rows(*, seed: int = 2030, scale: int = 1) -> dict[str, list[dict[str, str]]]:
@@ -1030,13 +1056,31 @@ def generate_rows(*, seed: int = 2030, scale: int = 1) -> dict[str, list[dict[st
     used_emails: dict[str, int] = {}
     # Copies are generated one after another from one stream, so scale N starts with the scale-1 rows.
     for copy in range(1, scale + 1):
-        sheets["departments"].extend(_department_rows(copy))
-        people = _people_rows(rng, copy, used_emails)
+        copy_ = _Copy(copy, administration_of(copy, scale), copy_label(copy, scale))
+        if copy_.administration == copy:  # the first copy of its administration brings its departments
+            sheets["departments"].extend(_department_rows(copy))
+        people = _people_rows(rng, copy_, used_emails)
         sheets["people"].extend(people)
-        sheets["datasets"].extend(_dataset_rows(rng, copy))
-        sheets["projects"].extend(_project_rows(rng, copy, people, dataset_candidates))
-        sheets["indicators"].extend(_indicator_rows(rng, copy))
+        sheets["datasets"].extend(_dataset_rows(rng, copy_))
+        sheets["projects"].extend(_project_rows(rng, copy_, people, dataset_candidates))
+        sheets["indicators"].extend(_indicator_rows(rng, copy_))
     return sheets
+
+
+@dataclass(frozen=True)
+class _Copy:
+    number: int
+    administration: int
+    label: str  # "" for the town's own copy
+
+    def id(self, base_id: str) -> str:
+        return scaled_id(base_id, self.number)
+
+    def department(self, base_id: str) -> str:
+        return scaled_id(base_id, self.administration)
+
+    def title(self, title: str) -> str:
+        return f"{title} ({self.label})" if self.label else title
 
 
 def _strategy_rows() -> list[dict[str, str]]:
@@ -1046,19 +1090,23 @@ def _strategy_rows() -> list[dict[str, str]]:
     ]
 
 
-def _department_rows(copy: int) -> list[dict[str, str]]:
+def _department_rows(administration: int) -> list[dict[str, str]]:
     rows = []
     root = ""
     suffix = ""
-    if copy > 1:
-        # A district administration on top keeps the copy's tree separate from the town's.
-        district = district_name(copy)
-        root = f"bezirksverwaltung-{copy}"
+    if administration > 1:
+        # A district administration on top keeps its tree separate from the town's.
+        district = district_name(administration)
+        root = f"bezirksverwaltung-{administration}"
         suffix = f" ({district})"
         rows.append(_department_row(root, f"Bezirksverwaltung {district.removeprefix('Bezirk ')}", ""))
     for dept_id, name, parent, _ in DEPARTMENTS:
         rows.append(
-            _department_row(scaled_id(dept_id, copy), name + suffix, scaled_id(parent, copy) if parent else root)
+            _department_row(
+                scaled_id(dept_id, administration),
+                name + suffix,
+                scaled_id(parent, administration) if parent else root,
+            )
         )
     return rows
 
@@ -1073,7 +1121,7 @@ def _department_row(dept_id: str, name: str, parent: str) -> dict[str, str]:
     }
 
 
-def _people_rows(rng: random.Random, copy: int, used_emails: dict[str, int]) -> list[dict[str, str]]:
+def _people_rows(rng: random.Random, copy: _Copy, used_emails: dict[str, int]) -> list[dict[str, str]]:
     staffable = [dept_id for dept_id, _, _, _ in DEPARTMENTS if not dept_id.startswith("fb-")]
     drawn = [
         (rng.choice(staffable), rng.choices(DRAWN_ROLES, DRAWN_ROLE_WEIGHTS)[0])
@@ -1090,23 +1138,23 @@ def _people_rows(rng: random.Random, copy: int, used_emails: dict[str, int]) -> 
             local += str(seen + 1)
         rows.append(
             {
-                "id": scaled_id(f"person-{index:03d}", copy),
+                "id": copy.id(f"person-{index:03d}"),
                 "name": f"{first} {last}",
                 "email": f"{local}@{DOMAIN}",
                 "phone": f"+49 9999 {rng.randint(100, 999)}-{rng.randint(10, 99)}",
-                "department": scaled_id(dept_id, copy),
+                "department": copy.department(dept_id),
                 "role": role,
             }
         )
     return rows
 
 
-def _dataset_rows(rng: random.Random, copy: int) -> list[dict[str, str]]:
+def _dataset_rows(rng: random.Random, copy: _Copy) -> list[dict[str, str]]:
     dative = {dept_id: phrase for dept_id, _, _, phrase in DEPARTMENTS}
-    area = "das Stadtgebiet" if copy == 1 else f"den {district_name(copy)}"
+    area = "das Stadtgebiet" if copy.administration == 1 else f"den {district_name(copy.administration)}"
     rows = []
     for base_id, title, dept_id, theme, codes, kind, public, keywords in DATASETS:
-        ds_id = scaled_id(base_id, copy)
+        ds_id = copy.id(base_id)
         is_public = public == "yes" or (not public and rng.random() < PUBLIC_SHARE)
         fmt = rng.choice(FORMATS_BY_KIND[kind])
         frequency = rng.choice(FREQUENCIES_BY_KIND[kind])
@@ -1116,10 +1164,10 @@ def _dataset_rows(rng: random.Random, copy: int) -> list[dict[str, str]]:
         rows.append(
             {
                 "id": ds_id,
-                "title": title if copy == 1 else f"{title} ({district_name(copy)})",
+                "title": copy.title(title),
                 "description": f"{title} für {area} von {MUSTERSTADT_NAME}. Die Daten werden "
                 f"{FREQUENCY_PHRASES[frequency]} {dative[dept_id]} aktualisiert.",
-                "department": scaled_id(dept_id, copy),
+                "department": copy.department(dept_id),
                 "sdg": _format_sdg(rng, codes),
                 "theme": theme,
                 # Internal data carries a licence too: it is what would apply once the data is opened.
@@ -1167,7 +1215,7 @@ def _dataset_candidates() -> list[list[int]]:
 
 
 def _project_rows(
-    rng: random.Random, copy: int, people: list[dict[str, str]], dataset_candidates: list[list[int]]
+    rng: random.Random, copy: _Copy, people: list[dict[str, str]], dataset_candidates: list[list[int]]
 ) -> list[dict[str, str]]:
     contacts: dict[str, list[str]] = {}
     heads: dict[str, list[str]] = {}
@@ -1178,25 +1226,25 @@ def _project_rows(
     for (project_id, title, description, lead, partners, codes), candidates in zip(
         PROJECTS, dataset_candidates, strict=True
     ):
-        pid = scaled_id(project_id, copy)
+        pid = copy.id(project_id)
         status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
         start, end = _project_dates(rng, status)
         used = rng.sample(candidates, min(rng.choice(USED_DATASET_COUNTS), len(candidates)))
-        lead_id = scaled_id(lead, copy)
+        lead_id = copy.department(lead)
         pool = contacts.get(lead_id) or heads.get(lead_id, [])
         contact = rng.choice(pool) if pool and rng.random() < 0.95 else ""
         rows.append(
             {
                 "id": pid,
-                "title": title if copy == 1 else f"{title} ({district_name(copy)})",
+                "title": copy.title(title),
                 "description": description,
                 "lead_department": lead_id,
-                "partner_departments": ";".join(scaled_id(p, copy) for p in partners),
+                "partner_departments": ";".join(copy.department(p) for p in partners),
                 "sdg": _format_sdg(rng, codes),
                 "status": status,
                 "start": start,
                 "end": end,
-                "uses_datasets": ";".join(scaled_id(DATASETS[i][0], copy) for i in used),
+                "uses_datasets": ";".join(copy.id(DATASETS[i][0]) for i in used),
                 "contact_person": contact,
                 "url": f"{WEBSITE}/projekte/{pid}" if rng.random() < 0.8 else "",
                 "strategy": ";".join(_operational_goals(codes)),
@@ -1229,19 +1277,19 @@ def _operational_goals(codes: tuple[str, ...]) -> list[str]:
     ][:2]
 
 
-def _indicator_rows(rng: random.Random, copy: int) -> list[dict[str, str]]:
+def _indicator_rows(rng: random.Random, copy: _Copy) -> list[dict[str, str]]:
     rows = []
     for base_id, title, unit, codes, dept_id, first, last, decimals in INDICATORS:
         # Districts differ in level but share the town's trend.
-        factor = 1.0 if copy == 1 else rng.uniform(0.85, 1.15)
+        factor = 1.0 if copy.number == 1 else rng.uniform(0.85, 1.15)
         first, last = first * factor, last * factor
         noise = abs(last - first) * 0.08 + 10**-decimals
         row = {
-            "id": scaled_id(base_id, copy),
-            "title": title if copy == 1 else f"{title} ({district_name(copy)})",
+            "id": copy.id(base_id),
+            "title": copy.title(title),
             "unit": unit,
             "sdg": ";".join(codes),
-            "department": scaled_id(dept_id, copy),
+            "department": copy.department(dept_id),
         }
         for step, year in enumerate(YEARS):
             value = first + (last - first) * step / (len(YEARS) - 1) + rng.gauss(0.0, noise)

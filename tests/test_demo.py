@@ -18,6 +18,8 @@ from loaders.demo import (
     MUSTERSTADT_KEY,
     PLANTED_GAPS,
     SHEET_COLUMNS,
+    administration_of,
+    administrations,
     generate_rows,
     scaled_id,
 )
@@ -72,8 +74,9 @@ def crosswalk_codes() -> frozenset[str]:
         return frozenset(row["code"] for row in csv.DictReader(handle) if row["level"] in ("goal", "target"))
 
 
-# (scale, copy, seed): the town itself, a district copy, and other seeds — gaps must hold in all.
-GAP_CASES = [(1, 1, 2030), (3, 1, 2030), (3, 3, 2030), (1, 1, 1), (2, 2, 99)]
+# (scale, copy, seed): the town itself, a district copy, a copy sharing the town's departments (scale 3 has
+# two administrations) and other seeds — gaps must hold in all.
+GAP_CASES = [(1, 1, 2030), (3, 1, 2030), (3, 3, 2030), (5, 5, 2030), (1, 1, 1), (2, 2, 99)]
 
 
 def test_scale_one_has_about_a_dozen_departments_60_projects_100_datasets_40_people() -> None:
@@ -125,11 +128,28 @@ def test_scale_three_has_three_times_the_projects_datasets_people_and_indicators
         assert len(three[sheet]) == 3 * len(one[sheet])
 
 
-def test_departments_grow_with_scale_so_projects_per_department_stay_similar() -> None:
-    one, twenty = rows(), rows(20)
-    ratio_one = len(one["projects"]) / len(one["departments"])
-    ratio_twenty = len(twenty["projects"]) / len(twenty["departments"])
-    assert 0.8 < ratio_twenty / ratio_one <= 1.0
+@pytest.mark.parametrize(("scale", "expected"), [(1, 1), (2, 2), (4, 2), (5, 3), (20, 5), (237, 16)])
+def test_departments_grow_with_the_square_root_of_scale(scale: int, expected: int) -> None:
+    assert administrations(scale) == expected
+    town = len(rows()["departments"])
+    # Each district brings the town's departments and a Bezirksverwaltung on top of them.
+    assert len(rows(scale)["departments"]) == town + (expected - 1) * (town + 1)
+
+
+def test_copies_sharing_an_administration_use_its_departments_and_stay_distinguishable() -> None:
+    data = rows(5)  # three administrations: copies 1 and 4 in the town, 2 and 5 in the first district
+    assert [administration_of(copy, 5) for copy in range(1, 6)] == [1, 2, 3, 1, 2]
+    projects = by_id(data["projects"])
+    assert (
+        projects[scaled_id("radverkehrskonzept", 4)]["lead_department"]
+        == projects["radverkehrskonzept"]["lead_department"]
+    )
+    assert projects[scaled_id("radverkehrskonzept", 5)]["lead_department"] == scaled_id(
+        projects["radverkehrskonzept"]["lead_department"], 2
+    )
+    for sheet in ("projects", "datasets", "indicators"):
+        titles = [row["title"] for row in data[sheet]]
+        assert len(titles) == len(set(titles)), sheet
 
 
 def test_scale_n_starts_with_the_scale_one_rows() -> None:
@@ -143,20 +163,20 @@ def test_scale_zero_is_rejected() -> None:
         generate_rows(scale=0)
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, 3, 5])
 def test_no_two_rows_share_an_id_within_a_sheet(scale: int) -> None:
     for sheet_rows in rows(scale).values():
         ids = [row["id"] for row in sheet_rows]
         assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, 3, 5])
 def test_ids_are_slugs(scale: int) -> None:
     for sheet_rows in rows(scale).values():
         assert all(SLUG.fullmatch(row["id"]) for row in sheet_rows)
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, 3, 5])
 def test_all_references_resolve(scale: int) -> None:
     data = rows(scale)
     departments, people = by_id(data["departments"]), by_id(data["people"])
@@ -199,7 +219,7 @@ def test_contact_persons_belong_to_the_lead_department() -> None:
             assert people[project["contact_person"]]["department"] == project["lead_department"]
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, 3, 5])
 def test_dates_are_iso_and_end_is_not_before_start(scale: int) -> None:
     for project in rows(scale)["projects"]:
         start = date.fromisoformat(project["start"])
@@ -285,7 +305,7 @@ def test_missing_bridge_departments_share_a_target_but_no_project(scale: int, co
     data = rows(scale, seed)
     targets = works_on(data)
     for gap in gaps("missing_bridge"):
-        first, second = (scaled_id(dept, copy) for dept in gap["departments"])
+        first, second = (scaled_id(dept, administration_of(copy, scale)) for dept in gap["departments"])
         assert gap["target"] in targets[first] & targets[second]
         assert not any({first, second} <= set(members(project)) for project in data["projects"])
 
@@ -303,7 +323,7 @@ def test_unused_dataset_shares_the_target_but_the_project_does_not_use_it(scale:
         assert dataset["department"] not in members(project)
 
 
-@pytest.mark.parametrize("scale", [1, 3])
+@pytest.mark.parametrize("scale", [1, 3, 5])
 def test_unmeasured_project_targets_are_touched_by_no_dataset_or_indicator(scale: int) -> None:
     data = rows(scale)
     projects = by_id(data["projects"])
@@ -328,7 +348,7 @@ def test_blind_spots_are_exactly_the_indicator_targets_no_project_works_on() -> 
 def test_silo_department_shares_no_project_with_another_department(scale: int, copy: int, seed: int) -> None:
     data = rows(scale, seed)
     for gap in gaps("silo_department"):
-        silo = scaled_id(gap["department"], copy)
+        silo = scaled_id(gap["department"], administration_of(copy, scale))
         involved = [project for project in data["projects"] if silo in members(project)]
         assert involved
         assert all(members(project) == [silo] for project in involved)
