@@ -326,6 +326,27 @@ def test_unused_datasets_of_one_department_and_goal(town):
     assert rows == [("luftdaten", "laerm", "3.9")]
 
 
+def test_a_dataset_of_two_departments_is_unused_only_by_projects_involving_neither(fresh_town):
+    # DCAT harvests may name several creators; the query takes a fast path for datasets with exactly one.
+    fresh_town.update(
+        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{BASE}dataset/stadtatlas> <{DCT}creator> <{dept('bau')}> }} }}"
+    )
+    rows = set(run(fresh_town, "unused-datasets", "dataset", "project", "target"))
+    # bau leads radweg (11.2) and laerm (11.6).
+    assert rows == PUBLIC_UNUSED - {("stadtatlas", "radweg", "11.2"), ("stadtatlas", "laerm", "11.6")}
+    assert_every_gap_query_matches_the_reference(fresh_town)
+
+
+def test_a_dataset_without_a_department_is_unused_by_every_project_on_its_target_not_using_it(fresh_town):
+    fresh_town.update(
+        f"DELETE WHERE {{ GRAPH <{INTERNAL_GRAPH}> {{ <{BASE}dataset/schulgebaeude> <{DCT}creator> ?department }} }}"
+    )
+    rows = set(run(fresh_town, "unused-datasets", "dataset", "project", "target", staff=True))
+    # schule leads schulhof (4.a), which kept schulgebaeude out while it was schule's.
+    assert ("schulgebaeude", "schulhof", "4.a") in rows
+    assert_every_gap_query_matches_the_reference(fresh_town)
+
+
 def test_unmeasured_projects_have_no_dataset_or_indicator_on_the_target_itself(town):
     # 11.b: only stadtatlas, linked to goal 11, which does not measure the target. 4.a: only an internal dataset.
     rows = run(town, "unmeasured-projects", "project", "target")
