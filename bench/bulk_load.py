@@ -3,8 +3,9 @@
     python bench/bulk_load.py [--triples 1000000]
 
 Prints triples/s for: raw `Store.bulk_load` of an N-Quads file (the baseline), Querschnitt's atomic
-`replace_graphs` of the same file (staging graph + one MOVE update), and the demo pipeline
-(generate rows → staff loader → store) at the scale that gives about the same number of triples.
+`replace_graphs` of the same file, replacing it again, and the demo pipeline (generate rows → staff
+loader) at the scale that gives about the same number of triples. Then rows/s for a staff workbook
+(`--workbook-rows`, XLSX written from the demo): read + validate + map, and the same plus the store write.
 """
 
 from __future__ import annotations
@@ -47,9 +48,50 @@ def timed(label: str, triples: int, work) -> float:
     return seconds
 
 
+def workbook_rows_per_second(workdir: Path, wanted_rows: int) -> None:
+    """The staff loader on an XLSX workbook of about `wanted_rows` data rows, as `querschnitt load` runs it."""
+    rows_per_copy = sum(len(sheet) for name, sheet in demo.generate_rows(scale=2).items() if name != "strategy") / 2
+    rows = demo.generate_rows(scale=max(1, round(wanted_rows / rows_per_copy)))
+    count = sum(len(sheet) for sheet in rows.values())
+    workbook = workdir / "staff.xlsx"
+    staff.write_sheets(rows, workbook)
+
+    def load():
+        return staff.load(
+            [workbook],
+            base=BASE,
+            municipality=staff.Municipality(demo.MUSTERSTADT_NAME, demo.MUSTERSTADT_KEY),
+            graph=BASE + "graph/demo",
+            internal_graph=BASE + "graph/demo-internal",
+        )
+
+    start = time.perf_counter()
+    result = load()
+    read = time.perf_counter() - start
+    assert result.ok, result.errors[:3]
+    store = open_store(str(workdir / "workbook"))
+    start = time.perf_counter()
+    result = load()
+    store.replace_graphs(
+        (q for quads in result.graphs.values() for q in quads),
+        visibility={g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs},
+        source=str(workbook),
+        loader="staff",
+        checksum="-",
+    )
+    total = time.perf_counter() - start
+    triples = sum(len(quads) for quads in result.graphs.values())
+    print(f"\nworkbook {workbook.stat().st_size / 1e6:.1f} MB, {count:,} rows → {triples:,} triples")
+    print(f"{'read + validate + map (XLSX)':<48} {count:>10,} rows    {read:7.2f} s {count / read:>12,.0f} rows/s")
+    print(
+        f"{'… and write to the store (atomic, on disk)':<48} {count:>10,} rows    {total:7.2f} s {count / total:>12,.0f} rows/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--workbook-rows", type=int, default=10_000, help="data rows of the staff workbook")
     args = parser.parse_args()
     scale = max(1, round(args.triples / TRIPLES_PER_SCALE))
     workdir = Path(tempfile.mkdtemp(prefix="qs-bench-"))
@@ -90,6 +132,7 @@ def main() -> None:
             f"\nratio atomic load / raw bulk_load: {ours / baseline:.2f}× the time "
             f"(replace of existing graphs: {reload / baseline:.2f}×)"
         )
+        workbook_rows_per_second(workdir, args.workbook_rows)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from api.cli import main; main()"]
 CHEAP = ["ASK { ?s ?p ?o }", "SELECT * WHERE { ?s ?p ?o } LIMIT 10"]
 # Gap reports as the UI and the facade ask for them: the named-query routes, with their parameters.
-# (The unfiltered pair summary of a 237-district demo is a multi-million-row aggregation; see docs/reliability.md.)
+# (The pair summary as a department page asks for it; bench/gaps.py times the unfiltered reports.)
 GAPS = [
     ("blind-spots", {}),
     ("unmeasured-projects", {}),
