@@ -258,6 +258,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search.none": "Nichts gefunden. Versuchen Sie einen kürzeren Begriff.",
         "search.invalid": "Bitte geben Sie mindestens ein Wort oder einen SDG-Code ein.",
         "search.matched_any": "Kein Eintrag enthält alle Wörter; gezeigt werden Einträge mit einigen davon.",
+        "search.incomplete": "Die Suche wird gerade aktualisiert: Einträge aus eben geänderten Daten fehlen noch. "
+        "Bitte in einigen Sekunden erneut suchen.",
         "type.department.plural": "Ämter",
         "type.project.plural": "Projekte",
         "type.dataset.plural": "Datensätze",
@@ -427,6 +429,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search.none": "Nothing found. Try a shorter term.",
         "search.invalid": "Enter at least one word or an SDG code.",
         "search.matched_any": "No entry contains all words; these entries contain some of them.",
+        "search.incomplete": "The search is being updated: entries from data changed a moment ago are still "
+        "missing. Please search again in a few seconds.",
         "type.department.plural": "Departments",
         "type.project.plural": "Projects",
         "type.dataset.plural": "Datasets",

@@ -71,11 +71,19 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.sparql_text import QUERY_FORMS, _Prologue, dataset_clauses, query_form, tokens, unescape_codepoints
+from api.sparql_text import (
+    _Prologue,
+    dataset_clauses,
+    query_form,
+    tokens,
+    unescape_codepoints,
+    without_dataset_clauses,
+)
 from api.store import (
     META_GRAPH,
     STAGING_PREFIX,
     GraphInfo,
+    SingleGraphReplace,
     StoreError,
     Visibility,
     _is_source_graph,
@@ -135,7 +143,7 @@ class RemoteError(StoreError, ValueError):
         self.status = status
 
 
-class RemoteStore:
+class RemoteStore(SingleGraphReplace):
     """A SPARQL 1.1 endpoint (query URL, optional update and Graph Store URLs) behind the store interface."""
 
     path = None  # not a directory: queries run in threads, the server enforces the deadline
@@ -414,20 +422,6 @@ class RemoteStore:
                 for s in spools.values():
                     s.close()
             return self._load_and_swap(spools, visibilities, source=source, loader=loader, checksum=checksum)
-
-    def replace_graph(
-        self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
-    ) -> GraphInfo:
-        """Atomically replace one graph with `quads` (their own graph names are ignored)."""
-        target = NamedNode(graph)
-        (info,) = self.replace_graphs(
-            (Quad(q.subject, q.predicate, q.object, target) for q in quads),
-            visibility={graph: visibility},
-            source=source,
-            loader=loader,
-            checksum=checksum,
-        )
-        return info
 
     def drop_graph(self, graph: str) -> bool:
         """Remove a source graph and its metadata; False if there was no such graph."""
@@ -883,66 +877,6 @@ class RemoteTriples:
 
     def serialize(self, output: IO[bytes] | str | None = None, format: RdfFormat | None = None) -> bytes | None:
         return serialize(self._triples, output, format)
-
-
-def without_dataset_clauses(text: str) -> str:
-    """`text` with its top-level FROM / FROM NAMED clauses blanked out (same length, same line numbers)."""
-    if not re.search(r"\bfrom\b", text, re.IGNORECASE):
-        return text
-    spans = _dataset_clause_spans(text)
-    if not spans:
-        return text
-    out = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            if out[i] not in "\r\n":
-                out[i] = " "
-    return "".join(out)
-
-
-def _dataset_clause_spans(text: str) -> list[tuple[int, int]]:
-    stream = list(tokens(text))
-    i = _Prologue(None).read(stream, 0)
-    if i >= len(stream) or not stream[i].is_word(*QUERY_FORMS):
-        return []
-    form = stream[i].text.upper()
-    i += 1
-    if form == "CONSTRUCT" and i < len(stream) and stream[i].text == "{":
-        i = _group_end(stream, i)
-    spans = []
-    depth = 0
-    while i < len(stream):
-        tok = stream[i]
-        if tok.text in ("{", "("):
-            if tok.text == "{" and depth == 0:
-                break
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.is_word("WHERE"):
-            break
-        elif depth == 0 and tok.is_word("FROM"):
-            j = i + 1
-            if j < len(stream) and stream[j].is_word("NAMED"):
-                j += 1
-            if j < len(stream) and stream[j].kind in ("iri", "pname"):
-                spans.append((tok.start, stream[j].start + len(stream[j].text)))
-                i = j
-        i += 1
-    return spans
-
-
-def _group_end(stream: list, i: int) -> int:
-    depth = 0
-    while i < len(stream):
-        if stream[i].text == "{":
-            depth += 1
-        elif stream[i].text == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return i
 
 
 def substitute(text: str, substitutions: dict[str, NamedNode | Literal]) -> str:

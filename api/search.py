@@ -836,15 +836,19 @@ class SearchIndex:
 
         return self._read(run)
 
+    @property
+    def is_current(self) -> bool:
+        """Whether the index reflects the store's last write (a search would not wait for a refresh)."""
+        snapshot = self._current
+        return snapshot is not None and snapshot.generation >= self.store.generation
+
     def catch_up(self, timeout: float | None = None) -> bool:
         """Refresh the index if the store has been written since (or build it, if there is none yet), waiting
         at most `timeout` seconds; whether it then reflects the store. At start-up, in a thread, it spares
-        the first search the first build."""
-        generation = self.store.generation
+        the first search the first build (api/app.py)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            snapshot = self._current
-            if snapshot is not None and snapshot.generation >= generation:
+            if self.is_current:
                 return True
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:

@@ -133,17 +133,42 @@ def dataset_clauses(text: str, *, base_iri: str | None = None) -> DatasetClauses
     """The query's dataset clauses, or None when it has none (the protocol's or service's dataset applies)."""
     if not _FROM.search(text):
         return None
+    prologue, clauses = _from_clauses(text, base_iri)
+    default: list[str] = []
+    named: list[str] = []
+    for _, is_named, iri_token in clauses:
+        iri = prologue.resolve(iri_token)
+        if iri is not None:
+            (named if is_named else default).append(iri)
+    if not default and not named:
+        return None
+    return DatasetClauses(default, named)
+
+
+def without_dataset_clauses(text: str) -> str:
+    """`text` with its top-level FROM / FROM NAMED clauses blanked out (same length, same line numbers)."""
+    if not _FROM.search(text):
+        return text
+    out = list(text)
+    for from_token, _, iri_token in _from_clauses(text, None)[1]:
+        for i in range(from_token.start, iri_token.start + len(iri_token.text)):
+            if out[i] not in "\r\n":
+                out[i] = " "
+    return "".join(out)
+
+
+def _from_clauses(text: str, base_iri: str | None) -> tuple[_Prologue, list[tuple[Token, bool, Token]]]:
+    """The query's prologue and its top-level dataset clauses: (the FROM token, NAMED or not, the IRI token)."""
     stream = list(tokens(text))
     prologue = _Prologue(base_iri)
     i = prologue.read(stream, 0)
     if i >= len(stream) or not stream[i].is_word(*QUERY_FORMS):
-        return None
+        return prologue, []
     form = stream[i].text.upper()
     i += 1
     if form == "CONSTRUCT" and i < len(stream) and stream[i].text == "{":
         i = _skip_group(stream, i)
-    default: list[str] = []
-    named: list[str] = []
+    clauses = []
     depth = 0
     while i < len(stream):
         tok = stream[i]
@@ -156,17 +181,15 @@ def dataset_clauses(text: str, *, base_iri: str | None = None) -> DatasetClauses
         elif depth == 0 and tok.is_word("WHERE"):
             break
         elif depth == 0 and tok.is_word("FROM"):
-            i += 1
-            is_named = i < len(stream) and stream[i].is_word("NAMED")
+            j = i + 1
+            is_named = j < len(stream) and stream[j].is_word("NAMED")
             if is_named:
-                i += 1
-            iri = prologue.resolve(stream[i]) if i < len(stream) else None
-            if iri is not None:
-                (named if is_named else default).append(iri)
+                j += 1
+            if j < len(stream) and stream[j].kind in ("iri", "pname"):
+                clauses.append((tok, is_named, stream[j]))
+                i = j
         i += 1
-    if not default and not named:
-        return None
-    return DatasetClauses(default, named)
+    return prologue, clauses
 
 
 def _skip_group(stream: list[Token], i: int) -> int:

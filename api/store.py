@@ -86,7 +86,25 @@ class QuerySource(Protocol):
     def graphs(self, *, include_internal: bool = True) -> list[GraphInfo]: ...
 
 
-class EmbeddedStore:
+class SingleGraphReplace:
+    """`replace_graph`, as both stores (embedded and remote) build it on their own `replace_graphs`."""
+
+    def replace_graph(
+        self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
+    ) -> GraphInfo:
+        """Atomically replace one graph with `quads` (their own graph names are ignored)."""
+        target = NamedNode(graph)
+        (info,) = self.replace_graphs(  # type: ignore[attr-defined]
+            (Quad(q.subject, q.predicate, q.object, target) for q in quads),
+            visibility={graph: visibility},
+            source=source,
+            loader=loader,
+            checksum=checksum,
+        )
+        return info
+
+
+class EmbeddedStore(SingleGraphReplace):
     """pyoxigraph `Store` on disk (or in memory when `path` is None) behind the store interface."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
@@ -315,20 +333,6 @@ class EmbeddedStore:
                     self._remove_partial_bulk_files()
                 self._changed()
         return infos
-
-    def replace_graph(
-        self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
-    ) -> GraphInfo:
-        """Atomically replace one graph with `quads` (their own graph names are ignored)."""
-        target = NamedNode(graph)
-        (info,) = self.replace_graphs(
-            (Quad(q.subject, q.predicate, q.object, target) for q in quads),
-            visibility={graph: visibility},
-            source=source,
-            loader=loader,
-            checksum=checksum,
-        )
-        return info
 
     def drop_graph(self, graph: str) -> bool:
         """Remove a source graph and its metadata; False if there was no such graph."""

@@ -971,8 +971,9 @@ class Hit:
 
 def run_search(
     page: Page, labels: Labels, q: str, *, type_: str = "", goal: int | None = None, department: str = ""
-) -> tuple[list[Hit], int, str]:
-    """Hits of the search index (api.search) for the caller, best first; with the total and how they matched."""
+) -> tuple[list[Hit], int, str, bool]:
+    """Hits of the search index (api.search) for the caller, best first; with the total, how they matched and
+    whether the index had caught up with the last write."""
     types = (["goal", "target", "indicator"] if type_ == "sdg" else [type_]) if type_ else None
     results = search_index(page.request).search(
         q,
@@ -986,7 +987,7 @@ def run_search(
     for hit in results.hits:
         labels.cache.setdefault(hit.iri, hit.label)
         hits.append(Hit(labels.ref(hit.iri), _HIT_GROUPS.get(hit.type.value, hit.type.value), hit.snippet or ""))
-    return hits, results.total, results.matched
+    return hits, results.total, results.matched, results.complete
 
 
 def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None:
@@ -1037,10 +1038,10 @@ def search_page(
     dept_options = departments(page, labels)
     dept = department if department in {d.iri for d in dept_options} else ""
     hits: list[Hit] = []
-    total, matched, error = 0, "all", None
+    total, matched, complete, error = 0, "all", True, None
     if q.strip():
         try:
-            hits, total, matched = run_search(page, labels, q, type_=type_, goal=goal_n, department=dept)
+            hits, total, matched, complete = run_search(page, labels, q, type_=type_, goal=goal_n, department=dept)
         except SearchInputError as problem:
             error = str(problem)
     groups = [(t, [h for h in hits if h.type == t]) for t in SEARCH_TYPES]
@@ -1070,6 +1071,7 @@ def search_page(
             "searched": bool(q.strip()),
             "total": total,
             "matched": matched,
+            "complete": complete,
             "error": error,
             "sdg_code": code,
             "who": who,

@@ -769,7 +769,23 @@ def test_the_internal_derived_graph_holds_only_what_the_public_data_does_not_giv
         town.query(f"SELECT ?s ?p ?o {{ GRAPH {derived.INTERNAL_GRAPH} {{ ?s ?p ?o }} }}", include_internal=True)
     )
     # laerm uses laermkarte only internally, but that is no derived relation; kleinstadt's projects are public.
-    assert internal == []
+    # Only the labels of what the internal graph types or names are there (public entities keep theirs).
+    assert {row["p"].value for row in internal} == {derived.DERIVED_NS + "staffLabel"}
+    labelled = {row["s"].value.rsplit("/", 1)[-1]: row["o"].value for row in internal}
+    assert labelled["laermkarte"] == "Lärmkarte (intern)"
+    assert "radweg" not in labelled
+
+
+def test_a_german_name_in_an_internal_graph_is_the_label_for_staff_only(fresh_town):
+    # "Abendrunde" sorts before the public "Abendstreife": staff see the least of all German names.
+    fresh_town.update(
+        f'INSERT DATA {{ GRAPH <{INTERNAL_GRAPH}> {{ <{BASE}project/streife> <{DCT}title> "Abendrunde"@de }} }}'
+    )
+    anonymous = set(run(fresh_town, "who-works-on", "project", "project_label", sdg="16.1"))
+    staff = set(run(fresh_town, "who-works-on", "project", "project_label", sdg="16.1", staff=True))
+    assert anonymous == {("streife", "Abendstreife")}
+    assert staff == {("streife", "Abendrunde")}
+    assert_every_gap_query_matches_the_reference(fresh_town)
 
 
 def test_anonymous_callers_cannot_reach_the_internal_derived_graph(fresh_town):

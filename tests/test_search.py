@@ -686,3 +686,41 @@ def test_openapi_documents_both_routes_with_their_response_models(client):
     suggest_schema = paths["/api/search/suggest"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert search_schema == {"$ref": "#/components/schemas/SearchResults"}
     assert suggest_schema == {"$ref": "#/components/schemas/Suggestions"}
+
+
+def test_a_server_on_its_own_store_indexes_it_for_search_before_the_first_search(tmp_path: Path):
+    from api.app import create_app
+    from api.demo import load_demo
+    from api.testing import make_settings
+
+    settings = make_settings(store=str(tmp_path / "store"))
+    store = EmbeddedStore(settings.store)
+    load_demo(store, settings)
+    store.close()
+    with TestClient(create_app(settings)) as client:
+        index = client.app.state.search
+        # No search has been asked for: the warm-up thread builds the index on its own.
+        pause = threading.Event()
+        for _ in range(200):
+            if index.is_current:
+                break
+            pause.wait(0.05)
+        assert index.is_current
+        assert client.get("/api/search", params={"q": "Radweg"}).json()["total"] > 0
+
+
+def test_the_search_page_says_when_the_index_is_still_catching_up(store, held):
+    from api.app import create_app
+    from api.testing import make_settings
+
+    index, release = held
+    app = create_app(make_settings(), store=store)
+    app.state.search = index
+    with TestClient(app) as client:
+        notice = "Die Suche wird gerade aktualisiert"
+        assert notice not in client.get("/search", params={"q": "Radweg"}).text
+        regraph(store, DEMO, Visibility.INTERNAL)
+        assert notice in client.get("/search", params={"q": "Radweg"}).text
+        release.set()
+        assert index.catch_up(timeout=30)
+        assert notice not in client.get("/search", params={"q": "Radweg"}).text
