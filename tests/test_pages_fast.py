@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from html.parser import HTMLParser
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from html_tree import Node
+from html_tree import parse as parse_html
 from pyoxigraph import NamedNode
 
 import api.store
@@ -48,55 +49,10 @@ def client(app) -> Iterator[TestClient]:
         yield test_client
 
 
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None = None):
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def iter(self) -> Iterator[Node]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
-
-    def find_all(self, tag: str, **attrs: str) -> list[Node]:
-        return [n for n in self.iter() if n.tag == tag and all(n.attrs.get(k) == v for k, v in attrs.items())]
-
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return " ".join(" ".join(parts).split())
-
-
-class _Tree(HTMLParser):
-    VOID = {"br", "hr", "img", "input", "link", "meta"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = self.current = Node("#document", {})
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, dict(attrs), self.current)
-        self.current.children.append(node)
-        if tag not in self.VOID:
-            self.current = node
-
-    def handle_endtag(self, tag):
-        node = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data):
-        self.current.children.append(data)
-
-
 def page(client: TestClient, path: str, **headers: str) -> Node:
     response = client.get(path, headers=headers)
     assert response.status_code == 200, (path, response.status_code)
-    tree = _Tree()
-    tree.feed(response.text)
-    return tree.root
+    return parse_html(response.text)
 
 
 def section(root: Node, key: str) -> Node | None:
