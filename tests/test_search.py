@@ -508,11 +508,8 @@ def without_scores(found: list) -> list:
     return found
 
 
-@pytest.mark.parametrize("write", list(WRITES))
-def test_an_index_refreshed_after_a_write_answers_like_one_built_anew(store, own_index, write):
-    answers(own_index)
-    WRITES[write](store)
-    refreshed = without_scores(answers(own_index))
+def assert_answers_like_an_index_built_anew(store: EmbeddedStore, index: SearchIndex) -> None:
+    refreshed = without_scores(answers(index))
     fresh = SearchIndex(store)
     try:
         assert refreshed == without_scores(answers(fresh))
@@ -520,15 +517,17 @@ def test_an_index_refreshed_after_a_write_answers_like_one_built_anew(store, own
         fresh.close()
 
 
+@pytest.mark.parametrize("write", list(WRITES))
+def test_an_index_refreshed_after_a_write_answers_like_one_built_anew(store, own_index, write):
+    answers(own_index)
+    WRITES[write](store)
+    assert_answers_like_an_index_built_anew(store, own_index)
+
+
 def test_writes_one_after_another_keep_the_index_exact(store, own_index):
     for write in WRITES.values():
         write(store)
-        refreshed = without_scores(answers(own_index))
-        fresh = SearchIndex(store)
-        try:
-            assert refreshed == without_scores(answers(fresh))
-        finally:
-            fresh.close()
+        assert_answers_like_an_index_built_anew(store, own_index)
 
 
 @pytest.fixture

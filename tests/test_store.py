@@ -282,24 +282,24 @@ def test_a_failed_first_load_leaves_no_graph(store):
     assert values(store, include_internal=True) == {"public", "secret"}
 
 
-def test_blank_nodes_stay_one_node_per_graph(store):
+def replace_with_a_blank_node(store) -> None:
+    """PUBLIC becomes `ex:a ex:p _:b . _:b ex:q "v"`."""
     node = BlankNode()
     replace(
         store,
         PUBLIC,
         [Quad(NamedNode(EX + "a"), NamedNode(EX + "p"), node), Quad(node, NamedNode(EX + "q"), Literal("v"))],
     )
+
+
+def test_blank_nodes_stay_one_node_per_graph(store):
+    replace_with_a_blank_node(store)
     rows = list(store.query(f"SELECT ?v {{ <{EX}a> <{EX}p> ?b . ?b <{EX}q> ?v }}"))
     assert [row["v"].value for row in rows] == ["v"]
 
 
 def test_blank_nodes_come_back_as_blank_nodes_in_select_answers(store):
-    node = BlankNode()
-    replace(
-        store,
-        PUBLIC,
-        [Quad(NamedNode(EX + "a"), NamedNode(EX + "p"), node), Quad(node, NamedNode(EX + "q"), Literal("v"))],
-    )
+    replace_with_a_blank_node(store)
     rows = list(store.query(f"SELECT ?b ?c {{ <{EX}a> <{EX}p> ?b . ?c <{EX}q> 'v' }}"))
     assert [(type(r["b"]), r["b"] == r["c"]) for r in rows] == [(BlankNode, True)]
 
