@@ -12,14 +12,13 @@ Virtuoso half skips with the reason where Virtuoso cannot be installed or starte
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import virtuoso as virtuoso_tools  # tests/virtuoso.py (pytest `pythonpath`)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -93,27 +92,15 @@ def http(live: LiveServer) -> Iterator[httpx.Client]:
 # -- the two backends -------------------------------------------------------------------------------
 
 
-def virtuoso_helper():
-    """tests/virtuoso.py as a module (tests/ is no package); one module object for every test file using it."""
-    name = "querschnitt_tests_virtuoso"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("virtuoso.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
 def virtuoso() -> Iterator:
     """One throw-away Virtuoso on loopback for the session (installed first in CI when missing)."""
-    helper = virtuoso_helper()
-    reason = helper.unavailable_reason(install=os.environ.get("CI") == "true")
+    reason = virtuoso_tools.unavailable_reason(install=os.environ.get("CI") == "true")
     if reason is not None:
         pytest.skip(f"no Virtuoso: {reason}")
     try:
         # 160 MB of cache: the test data is small, and the machine is shared.
-        server = helper.Virtuoso.start(buffers=20_000)
+        server = virtuoso_tools.Virtuoso.start(buffers=20_000)
     except RuntimeError as error:
         pytest.skip(f"Virtuoso could not be started: {error}")
     yield server

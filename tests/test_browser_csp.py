@@ -8,12 +8,10 @@ The Chromium and Selenium setup is the one of tests/test_browser.py (same skip r
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+import test_browser as shared  # skips this module too when Chromium or Selenium is missing
 from fastapi.testclient import TestClient
 
 import api.testing
@@ -21,21 +19,9 @@ from api.app import create_app
 from api.store import EmbeddedStore
 from api.testing import LiveServer, fill, make_settings
 
-
-def _browser_tests():
-    name = "querschnitt_tests_browser"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_browser.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)  # skips this module too when Chromium or Selenium is missing
-    return sys.modules[name]
-
-
-_shared = _browser_tests()
-browser = _shared.browser  # the fixture: headless Chromium with a fresh profile
-wait = _shared.wait
-By = _shared.By
+browser = shared.browser  # the fixture: headless Chromium with a fresh profile
+wait = shared.wait
+By = shared.By
 
 QUERY = (
     "SELECT ?dataset ?title WHERE { ?dataset a <http://www.w3.org/ns/dcat#Dataset> ; "

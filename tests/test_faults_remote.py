@@ -10,15 +10,11 @@ checks read it directly. Without Virtuoso the tests skip with the reason.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-import os
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -47,16 +43,6 @@ STORE_ROUTES = [
     "/.well-known/void",
 ]
 NEW_TRIPLE = b'<https://musterstadt.example/id/s> <https://musterstadt.example/id/p> "new" .'
-
-
-def _virtuoso_helper():
-    name = "querschnitt_tests_virtuoso"  # the name tests/test_remote_store.py loads it under: one module
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("virtuoso.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 class Relay:
@@ -156,45 +142,23 @@ class Relay:
 
 
 @pytest.fixture(scope="module")
-def virtuoso_server(request) -> Iterator:
-    """The session's Virtuoso when a conftest offers one (fixture `virtuoso`), else one for this module."""
-    try:
-        shared = request.getfixturevalue("virtuoso")
-    except pytest.FixtureLookupError:
-        shared = None
-    if shared is not None:
-        yield shared
-        return
-    helper = _virtuoso_helper()
-    reason = helper.unavailable_reason(install=os.environ.get("CI") == "true")
-    if reason is not None:
-        pytest.skip(f"no Virtuoso: {reason}")
-    try:
-        server = helper.Virtuoso.start(buffers=10_000)  # ~80 MB of cache: the sample data is tiny
-    except RuntimeError as error:
-        pytest.skip(f"Virtuoso could not be started: {error}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def direct(virtuoso_server) -> Iterator[RemoteStore]:
+def direct(virtuoso) -> Iterator[RemoteStore]:
     """The same store without the relay: what is really there."""
-    store = RemoteStore(virtuoso_server.sparql_url, update_url=virtuoso_server.update_url, user="dba", password="dba")
+    store = RemoteStore(virtuoso.sparql_url, update_url=virtuoso.update_url, user="dba", password="dba")
     yield store
     store.close()
 
 
 @pytest.fixture(scope="module")
-def relay(virtuoso_server) -> Iterator[Relay]:
-    relay = Relay(("127.0.0.1", virtuoso_server.http_port))
+def relay(virtuoso) -> Iterator[Relay]:
+    relay = Relay(("127.0.0.1", virtuoso.http_port))
     relay.up()
     yield relay
     relay.down()
 
 
 @pytest.fixture(scope="module")
-def site(relay, virtuoso_server) -> Iterator[LiveServer]:
+def site(relay, virtuoso) -> Iterator[LiveServer]:
     """The app on the remote store (through the relay), opened by its lifespan as in production, with the sample data."""
     settings = make_settings(
         store=relay.url("/sparql"),
