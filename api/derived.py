@@ -217,8 +217,8 @@ def _register(graph: str, visibility: str, what: str, version: str) -> list[str]
     ]
 
 
-def refresh_operations() -> list[str]:
-    """The SPARQL update operations that bring both derived graphs up to date with the sources, in order."""
+def _recompute_operations() -> list[str]:
+    """The operations that recompute both derived graphs (refresh_operations without the registration)."""
     managed = " ".join(f"{predicate} qsd:managed true ." for predicate, _ in RELATIONS)
     managed += " " + " ".join(f"{predicate} qsd:managed true ." for predicate, _, _ in LABELS)
     store_graphs = " ".join(f"{g} qsd:storeGraph true ." for g in (_META, _PUB, _INT, _SCRATCH))
@@ -246,16 +246,24 @@ def refresh_operations() -> list[str]:
             f"MINUS {{ GRAPH {_SCRATCH} {{ ?p qsd:managed true }} }} }}"
         )
     operations.append(f"DROP SILENT GRAPH {_SCRATCH}")
-    version = "derived:" + hashlib.sha256("\n".join(operations).encode()).hexdigest()[:16]
-    operations += _register(_PUB, "qs:public", "derived from the public source graphs (api/derived.py)", version)
+    return operations
+
+
+# Names the relations in the derived graphs' checksum, so that `install` notices a store written before a change.
+VERSION = "derived:" + hashlib.sha256("\n".join(_recompute_operations()).encode()).hexdigest()[:16]
+
+
+def refresh_operations() -> list[str]:
+    """The SPARQL update operations that bring both derived graphs up to date with the sources, in order."""
+    operations = _recompute_operations()
+    operations += _register(_PUB, "qs:public", "derived from the public source graphs (api/derived.py)", VERSION)
     operations += _register(
-        _INT, "qs:internal", "derived from all graphs, less the public derived facts (api/derived.py)", version
+        _INT, "qs:internal", "derived from all graphs, less the public derived facts (api/derived.py)", VERSION
     )
     return [_expand(op) for op in operations]
 
 
 REFRESH = " ;\n".join(refresh_operations())
-VERSION = re.search(r'checksum> "(derived:[0-9a-f]+)"', REFRESH)[1]
 
 
 class _Writable(Protocol):
