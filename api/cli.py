@@ -6,6 +6,7 @@ validation errors (nothing written), 2 usage error, 3 store unavailable (locked,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -15,15 +16,25 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from pyoxigraph import Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, parse
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    parse,
+    serialize,
+)
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from api.demo import install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
-from api.store import EmbeddedStore, StoreError, Visibility, open_store
+from api.store import EmbeddedStore, StoreError, Visibility, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
@@ -176,11 +187,9 @@ def _report(result: LoadResult, *, label: str) -> None:
 
 def _print_problem(problem: Problem) -> None:
     colour = "red" if problem.severity.value == "error" else "yellow"
-    err.print(
-        f"[{colour}]{problem.severity.value}[/] {problem.location()}: {problem.message_de} / {problem.message_en}",
-        highlight=False,
-        markup=True,
-    )
+    # Loaders quote cells, file names and IRIs, which may hold brackets: never read them as markup.
+    text = f" {problem.location()}: {problem.message_de} / {problem.message_en}"
+    err.print(Text.assemble((problem.severity.value, colour), text), highlight=False)
 
 
 @command()
@@ -274,6 +283,13 @@ def load(
         str | None, typer.Option(help="Source name: the graph becomes {base}graph/NAME (default: file or folder name).")
     ] = None,
     internal: Annotated[bool, typer.Option("--internal", help="Mark RDF/DCAT graphs internal (staff only).")] = False,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Quad files: make graphs whose visibility the file does not record public (never *-internal ones).",
+        ),
+    ] = False,
     dcat: Annotated[
         bool, typer.Option("--dcat", help="Treat the source as a DCAT catalog (implied for URLs).")
     ] = False,
@@ -296,10 +312,14 @@ def load(
     Example: querschnitt load kleinstadt.xlsx
     Example: querschnitt load kleinstadt/ --name kleinstadt
     Example: querschnitt load extra.ttl --internal
+    Example: querschnitt load all.nq --name archiv   (graphs become {base}graph/archiv/…, visibility as exported)
     Example: querschnitt load https://ckan.example.org/catalog.ttl --name ckan
     Example: querschnitt load kleinstadt.xlsx --server http://127.0.0.1:8000 --token $TOKEN
     """
     settings = _settings()
+    if internal and public:
+        err.print("[red]error:[/] --internal and --public exclude each other")
+        raise typer.Exit(2)
     if server is not None:
         if not token:
             err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
@@ -311,6 +331,8 @@ def load(
         _load_dcat(sources, name=name, internal=internal, store=store, settings=settings)
     elif all(_is_sheet_source(p) for p in paths):
         _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings)
+    elif all(is_rdf_file(p) for p in paths) and any(rdf_format_of(p).supports_datasets for p in paths):
+        _load_quad_files(paths, name=name, internal=internal, public=public, store=store, settings=settings)
     elif all(is_rdf_file(p) for p in paths):
         _load_rdf(paths, name=name, internal=internal, store=store, settings=settings)
     else:
@@ -354,35 +376,94 @@ def _load_sheets(
 
 
 def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        err.print(f"[red]error:[/] {missing[0]}: no such file")
-        raise typer.Exit(EXIT_INVALID)
+    _require_files(paths)
     graph = settings.graph_iri(name or _source_name(paths[0]))
     visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
     target = _open(store)
+    infos = _write_rdf(
+        target,
+        paths,
+        lambda advance: (q for path in paths for q in read_rdf(path, graph=graph, progress=advance)),
+        visibility={graph: visibility},
+    )
+    for info in infos:
+        err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})", markup=False)
+
+
+def _load_quad_files(
+    paths: list[Path], *, name: str | None, internal: bool, public: bool, store: str | None, settings: Settings
+) -> None:
+    """Quad files: every graph renamed under the source's name, each with the visibility the file records."""
+    from loaders.quad_files import plan, read_renamed
+
+    _require_files(paths)
+    graph = settings.graph_iri(name or _source_name(paths[0]))
+    try:
+        file_plan = plan(paths, graph=graph)
+    except RdfSyntaxError as error:
+        _print_text(f"error: {error}\nnothing written")
+        raise typer.Exit(EXIT_INVALID) from None
+    visibility: dict[str, Visibility] = {}
+    reasons: dict[str, str] = {}
+    for original, renamed in file_plan.renamed.items():
+        recorded = file_plan.recorded.get(original)
+        if internal:
+            visibility[renamed], reasons[renamed] = Visibility.INTERNAL, "--internal"
+        elif file_plan.internal_by_name(original) or file_plan.internal_by_name(renamed):
+            visibility[renamed], reasons[renamed] = Visibility.INTERNAL, "named *-internal"
+        elif recorded is not None:
+            visibility[renamed], reasons[renamed] = Visibility(recorded), "as recorded in the file"
+        elif public:
+            visibility[renamed], reasons[renamed] = Visibility.PUBLIC, "--public"
+        else:
+            visibility[renamed], reasons[renamed] = (
+                Visibility.INTERNAL,
+                "not recorded in the file; --public publishes it",
+            )
+    target = _open(store)
+    infos = _write_rdf(
+        target,
+        paths,
+        lambda advance: read_renamed(paths, file_plan, graph=graph, progress=advance),
+        visibility=visibility,
+    )
+    originals = {renamed: original for original, renamed in file_plan.renamed.items()}
+    for info in infos:
+        _print_text(
+            f"loaded {info.iri} (from {originals[info.iri]}): {info.triples} triples "
+            f"({info.visibility.value}: {reasons[info.iri]})"
+        )
+
+
+def _require_files(paths: list[Path]) -> None:
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        err.print(f"[red]error:[/] {missing[0]}: no such file", markup=False)
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _write_rdf(target, paths: list[Path], quads, *, visibility: dict[str, Visibility]) -> list:
+    """Replace the graphs `visibility` names with the stream `quads(progress)`; exit 1 naming the problem."""
     try:
         with Progress(transient=True, console=err) as progress:
             task = progress.add_task("loading", total=sum(p.stat().st_size for p in paths))
-            advance = functools.partial(progress.advance, task)
             infos = target.replace_graphs(
-                (q for path in paths for q in read_rdf(path, graph=graph, progress=advance)),
-                visibility={graph: visibility} if len(paths) == 1 and not _has_quads(paths) else visibility,
+                quads(functools.partial(progress.advance, task)),
+                visibility=visibility,
                 source=", ".join(str(p) for p in paths),
                 loader="rdf-file",
                 checksum=_checksum_files(paths),
             )
     except (RdfSyntaxError, StoreError) as error:
-        err.print(f"[red]error:[/] {error}")
-        err.print("[red]nothing written[/]")
+        _print_text(f"error: {error}\nnothing written")
         raise typer.Exit(EXIT_INVALID) from None
     target.flush()
-    for info in infos:
-        err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})")
+    return infos
 
 
-def _has_quads(paths: list[Path]) -> bool:
-    return any(rdf_format_of(p).supports_datasets for p in paths)
+def _print_text(text: str) -> None:
+    """Print a message as it is: file names, IRIs and loaders' texts hold brackets that are not markup."""
+    err.print(text, markup=False, highlight=False)
 
 
 def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
@@ -677,12 +758,13 @@ def export(
         err.print("[red]error:[/] --format must be nq or trig")
         raise typer.Exit(2)
     target = _open(store, read_only_fallback=True)
-    if output is None:
-        count = target.dump(sys.stdout.buffer, rdf_format=formats[output_format], include_internal=not public_only)
-    else:
-        with output.open("wb") as handle:
-            count = target.dump(handle, rdf_format=formats[output_format], include_internal=not public_only)
-    err.print(f"exported {count} quads")
+    with contextlib.ExitStack() as stack:
+        handle = sys.stdout.buffer if output is None else stack.enter_context(output.open("wb"))
+        count = target.dump(handle, rdf_format=formats[output_format], include_internal=not public_only)
+        # Each graph's metadata entry (visibility first of all) travels with it, so that `load` restores it.
+        infos = target.graphs(include_internal=not public_only)
+        serialize([q for info in infos for q in meta_quads(info)], handle, formats[output_format])
+    err.print(f"exported {count} quads and the metadata of {len(infos)} graphs")
 
 
 @command()

@@ -71,6 +71,7 @@ from pyoxigraph import (
     serialize,
 )
 
+from api.personal_data import PersonalDataWatch, holds_personal_data_query, refusal, typed_as_person_query
 from api.sparql_text import (
     _Prologue,
     dataset_clauses,
@@ -406,8 +407,9 @@ class RemoteStore(SingleGraphReplace):
 
             for graph in visibilities:
                 spool(graph)
+            watch = PersonalDataWatch()
             try:
-                for q in quads:
+                for q in watch.watch(quads):
                     graph = q.graph_name.value if isinstance(q.graph_name, NamedNode) else None
                     target = spools.get(graph)  # type: ignore[arg-type]
                     if target is None:
@@ -421,7 +423,18 @@ class RemoteStore(SingleGraphReplace):
             finally:
                 for s in spools.values():
                     s.close()
+            public = [g for g in spools if visibilities[g] is Visibility.PUBLIC]
+            problems = watch.problems(public, typed_as_person=self._typed_as_person)
+            if problems:
+                raise StoreError(refusal(problems, source=source))
             return self._load_and_swap(spools, visibilities, source=source, loader=loader, checksum=checksum)
+
+    def _typed_as_person(self, subjects: list) -> set:
+        found: set = set()
+        for start in range(0, len(subjects), 200):
+            rows = self._select(typed_as_person_query(subjects[start : start + 200]), named=None)
+            found.update(row["s"] for row in rows)
+        return found
 
     def drop_graph(self, graph: str) -> bool:
         """Remove a source graph and its metadata; False if there was no such graph."""
@@ -461,6 +474,12 @@ class RemoteStore(SingleGraphReplace):
         for graph in targets:
             if not _is_source_graph(NamedNode(graph)):
                 raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
+        if visibility is Visibility.PUBLIC:
+            # Making a graph public (or writing it as public) must not publish the people it already holds.
+            query = holds_personal_data_query(targets)
+            held = sorted(row["g"].value for row in self._select(query, named=None))
+            if held:
+                raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
         now = datetime.now(UTC)
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
         body = sparql.rstrip()

@@ -33,6 +33,7 @@ from pyoxigraph import (
     serialize,
 )
 
+from api.personal_data import PersonalDataWatch, holds_personal_data_query, refusal, typed_as_person_query
 from api.sparql_text import dataset_clauses
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
 
@@ -265,7 +266,8 @@ class EmbeddedStore(SingleGraphReplace):
                 self._oxigraph.add_graph(staging[graph])
             counts[graph] = 0
 
-        stream = iter(quads)
+        watch = PersonalDataWatch()
+        stream = iter(watch.watch(quads))
         # The first quad of a graph not staged yet: it ends the current bulk_extend, because the store
         # must not be written to (the staging marker) while bulk_extend consumes a stream (it deadlocks).
         unstaged: list[Quad] = []
@@ -299,6 +301,10 @@ class EmbeddedStore(SingleGraphReplace):
                     graph = unstaged[0].graph_name.value
                     visibilities[graph] = visibility
                     stage(graph)
+                public = [g for g in staging if visibilities[g] is Visibility.PUBLIC]
+                problems = watch.problems(public, typed_as_person=self._typed_as_person)
+                if problems:
+                    raise StoreError(refusal(problems, source=source))
                 now = datetime.now(UTC)
                 infos = [
                     GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
@@ -333,6 +339,14 @@ class EmbeddedStore(SingleGraphReplace):
                     self._remove_partial_bulk_files()
                 self._changed()
         return infos
+
+    def _typed_as_person(self, subjects: list) -> set:
+        # Every graph, hidden ones of this load included: a person typed in its internal graph counts.
+        found: set = set()
+        for start in range(0, len(subjects), 500):
+            rows = self._oxigraph.query(typed_as_person_query(subjects[start : start + 500]))
+            found.update(row["s"] for row in rows)
+        return found
 
     def drop_graph(self, graph: str) -> bool:
         """Remove a source graph and its metadata; False if there was no such graph."""
@@ -386,6 +400,12 @@ class EmbeddedStore(SingleGraphReplace):
         for graph in targets:
             if not _is_source_graph(NamedNode(graph)):
                 raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
+        if visibility is Visibility.PUBLIC:
+            # Making a graph public (or writing it as public) must not publish the people it already holds.
+            query = holds_personal_data_query(targets)
+            held = sorted(row["g"].value for row in self._oxigraph.query(query))
+            if held:
+                raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
         now = datetime.now(UTC)
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
         body = sparql.rstrip()
@@ -522,19 +542,27 @@ def _swap_in(staged: NamedNode, graph: NamedNode) -> str:
     )
 
 
+def meta_quads(info: GraphInfo) -> list[Quad]:
+    """The metadata graph's entry for one source graph, as quads (also what `export` writes beside the data)."""
+    g = NamedNode(info.iri)
+    return [
+        Quad(g, p, o, META_GRAPH)
+        for p, o in [
+            (RDF.type, SD.NamedGraph),
+            (QS.visibility, QS.public if info.visibility is Visibility.PUBLIC else QS.internal),
+            (DCT.source, Literal(info.source)),
+            (QS.loader, Literal(info.loader)),
+            (DCT.modified, Literal(info.modified.isoformat(), datatype=XSD.dateTime)),
+            (VOID.triples, Literal(str(info.triples), datatype=XSD.integer)),
+            (QS.checksum, Literal(info.checksum)),
+        ]
+    ]
+
+
 def _meta_update(info: GraphInfo) -> str:
     g = NamedNode(info.iri)
-    triples = [
-        (RDF.type, SD.NamedGraph),
-        (QS.visibility, QS.public if info.visibility is Visibility.PUBLIC else QS.internal),
-        (DCT.source, Literal(info.source)),
-        (QS.loader, Literal(info.loader)),
-        (DCT.modified, Literal(info.modified.isoformat(), datatype=XSD.dateTime)),
-        (VOID.triples, Literal(str(info.triples), datatype=XSD.integer)),
-        (QS.checksum, Literal(info.checksum)),
-    ]
     # Terms are written by pyoxigraph's own serialisation (str(term)), so values cannot break out.
-    body = " ".join(f"{g} {p} {o} ." for p, o in triples)
+    body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in meta_quads(info))
     return f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {g} ?p ?o }} }} ;\nINSERT DATA {{ GRAPH {META_GRAPH} {{ {body} }} }}"
 
 

@@ -42,7 +42,9 @@ def demo_store(tmp_path_factory) -> Path:
 def nquads(path: Path, *extra: str) -> bytes:
     result = runner.invoke(app, ["export", "--store", str(path), *extra])
     assert result.exit_code == 0, result.output
-    return b"\n".join(sorted(result.stdout_bytes.splitlines()))
+    # The metadata entries carry load times; the data is what these tests compare.
+    lines = [line for line in result.stdout_bytes.splitlines() if not line.endswith(b"<urn:querschnitt:meta> .")]
+    return b"\n".join(sorted(lines))
 
 
 def test_imported_packages_are_this_checkout():
@@ -178,15 +180,94 @@ def test_loading_rdf_replaces_its_graph_on_reload(tmp_path):
     assert b'"2"' in nquads(store) and b'"1"' not in nquads(store)
 
 
-def test_loading_nquads_keeps_their_graphs(tmp_path):
+def source_graphs(store: Path) -> dict[str, str]:
+    """Graph IRI → visibility of the store's source graphs (the derived ones aside)."""
+    infos = open_store(str(store), read_only=True).graphs()
+    return {g.iri: g.visibility.value for g in infos if g.loader != "api.derived"}
+
+
+def anonymous_values(store: Path, query: str) -> set[str]:
+    rows = open_store(str(store), read_only=True).query(query, include_internal=False)
+    return {term.value for row in rows for term in row}
+
+
+def test_loading_nquads_renames_their_graphs_under_the_source_name(tmp_path):
     data = tmp_path / "dump.nq"
     data.write_text(
         "<http://ex/a> <http://ex/p> <http://ex/o> <http://ex/g1> .\n"
         "<http://ex/a> <http://ex/p> <http://ex/o> <http://ex/g2> .\n"
     )
-    assert run("load", data, "--store", tmp_path / "s").exit_code == 0
-    iris = {g.iri for g in open_store(str(tmp_path / "s"), read_only=True).graphs() if g.loader != "api.derived"}
-    assert iris == {"http://ex/g1", "http://ex/g2"}
+    assert run("load", data, "--store", tmp_path / "s", "--public").exit_code == 0
+    base = make_settings().graph_iri("dump")
+    assert source_graphs(tmp_path / "s") == {f"{base}/g1": "public", f"{base}/g2": "public"}
+
+
+def test_an_export_loaded_back_publishes_no_personal_data(demo_store, tmp_path):
+    export = tmp_path / "all.nq"
+    assert run("export", "-o", export, "--store", demo_store).exit_code == 0
+    result = run("load", export, "--store", tmp_path / "copy")
+    assert result.exit_code == 0, result.output
+    people = "SELECT ?x { { ?p a <http://xmlns.com/foaf/0.1/Person> BIND(?p AS ?x) } UNION { ?s <http://xmlns.com/foaf/0.1/phone> ?x } }"
+    assert anonymous_values(tmp_path / "copy", people) == set()
+    assert anonymous_values(demo_store, "SELECT ?p { ?p a <http://www.w3.org/ns/dcat#Dataset> }") == anonymous_values(
+        tmp_path / "copy", "SELECT ?p { ?p a <http://www.w3.org/ns/dcat#Dataset> }"
+    )
+
+
+def test_an_export_records_each_graphs_visibility_and_loading_restores_it(demo_store, tmp_path):
+    export = tmp_path / "all.trig"
+    assert run("export", "-o", export, "-f", "trig", "--store", demo_store).exit_code == 0
+    assert run("load", export, "--name", "copy", "--store", tmp_path / "copy").exit_code == 0
+    original = {iri.rsplit("/", 1)[-1]: v for iri, v in source_graphs(demo_store).items()}
+    restored = {iri.rsplit("/", 1)[-1]: v for iri, v in source_graphs(tmp_path / "copy").items()}
+    assert restored == original and "internal" in restored.values() and "public" in restored.values()
+
+
+def test_a_quad_file_cannot_overwrite_another_sources_graph(demo_store, tmp_path):
+    store = tmp_path / "store"
+    run("demo", "--store", store)
+    before = {iri: v for iri, v in source_graphs(store).items()}
+    internal = next(iri for iri, v in before.items() if iri.endswith("-internal"))
+    foreign = tmp_path / "foreign.nq"
+    foreign.write_text(f"<http://ex/a> <http://ex/p> <http://ex/o> <{internal}> .\n")
+    result = run("load", foreign, "--store", store, "--public")
+    assert result.exit_code == 0, result.output
+    after = source_graphs(store)
+    renamed = make_settings().graph_iri("foreign") + "/" + internal.rsplit("/", 1)[-1]
+    assert after[internal] == "internal" and after[renamed] == "internal"
+    assert "named *-internal" in result.output
+
+
+def test_a_quad_file_without_recorded_visibility_loads_internal(tmp_path):
+    data = tmp_path / "dump.nq"
+    data.write_text("<http://ex/a> <http://ex/p> <http://ex/o> <http://ex/g1> .\n")
+    result = run("load", data, "--store", tmp_path / "s")
+    assert result.exit_code == 0
+    assert set(source_graphs(tmp_path / "s").values()) == {"internal"}
+    assert "--public" in result.output
+
+
+def test_a_public_rdf_file_with_people_is_refused_and_changes_nothing(tmp_path):
+    store = tmp_path / "store"
+    run("init", "--store", store)
+    before = nquads(store)
+    people = tmp_path / "staff.ttl"
+    people.write_text(
+        "<http://ex/erika> a <http://xmlns.com/foaf/0.1/Person> ; <http://xmlns.com/foaf/0.1/mbox> <mailto:erika@ex.de> .\n"
+    )
+    result = run("load", people, "--store", store)
+    assert result.exit_code == 1
+    assert "personal data" in result.output and "http://ex/erika" in result.output
+    assert nquads(store) == before
+    assert run("load", people, "--internal", "--store", store).exit_code == 0
+
+
+def test_cli_messages_print_brackets_literally(tmp_path):
+    bad = tmp_path / "LAYER[zoom]=1.ttl"
+    bad.write_text("<http://a> <http://b> \n")
+    result = run("load", bad, "--store", tmp_path / "s")
+    assert result.exit_code == 1
+    assert "LAYER[zoom]=1.ttl" in result.output
 
 
 def test_loading_a_workbook_with_an_error_writes_nothing_and_names_the_cell(demo_store, tmp_path):
