@@ -21,6 +21,7 @@ from loaders.vocab import QS
 PUBLIC = "https://musterstadt.example/id/graph/public"
 INTERNAL = "https://musterstadt.example/id/graph/public-internal"
 EX = "https://musterstadt.example/id/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def triple(s: str, o: str) -> Quad:
@@ -126,6 +127,46 @@ def test_a_quad_for_an_undeclared_graph_is_refused_and_nothing_changes(store):
     with pytest.raises(StoreError, match="graph/other"):
         store.replace_graphs([stray], visibility={PUBLIC: Visibility.PUBLIC}, source="s", loader="l", checksum="c")
     assert dump(store) == before
+
+
+FOAF = "http://xmlns.com/foaf/0.1/"
+
+
+def person(graph: str) -> list[Quad]:
+    erika = NamedNode(EX + "person/erika")
+    return [
+        Quad(erika, NamedNode(RDF_TYPE), NamedNode(FOAF + "Person"), NamedNode(graph)),
+        Quad(erika, NamedNode(FOAF + "mbox"), NamedNode("mailto:erika@example.org"), NamedNode(graph)),
+    ]
+
+
+def test_a_public_graph_holding_a_person_is_refused_and_nothing_changes(store):
+    before = dump(store)
+    with pytest.raises(StoreError, match="personal data"):
+        replace(store, PUBLIC, person(PUBLIC))
+    assert dump(store) == before
+
+
+def test_a_persons_mailbox_is_refused_in_a_public_graph_when_the_person_is_typed_elsewhere(store):
+    replace(store, INTERNAL, person(INTERNAL), Visibility.INTERNAL)
+    mailbox = [q for q in person(PUBLIC) if q.predicate.value.endswith("mbox")]
+    with pytest.raises(StoreError, match="person/erika"):
+        replace(store, PUBLIC, mailbox)
+
+
+def test_a_departments_mailbox_stays_public(store):
+    mailbox = Quad(
+        NamedNode(EX + "department/bauamt"), NamedNode(FOAF + "mbox"), NamedNode("mailto:bauamt@example.org")
+    )
+    replace(store, PUBLIC, [mailbox])
+    assert "mailto:bauamt@example.org" in values(store)
+
+
+def test_a_graph_holding_people_cannot_be_made_public(store):
+    replace(store, INTERNAL, person(INTERNAL), Visibility.INTERNAL)
+    with pytest.raises(StoreError, match="personal data"):
+        store.update_graphs("", [INTERNAL], source="t", loader="t", checksum="c", visibility=Visibility.PUBLIC)
+    assert {g.iri: g.visibility for g in store.graphs()}[INTERNAL] is Visibility.INTERNAL
 
 
 def test_the_metadata_graph_records_source_loader_count_checksum_and_visibility(store):
