@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import docs_page, facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
+from api import docs_page, facade, graph_store, loads, observability, publishing, query_routes, search, sparql, ui, void
 from api.auth import parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     for router in (
         sparql.router,
         graph_store.router,
+        loads.router,
         void.router,
         search.router,
         publishing.router,

@@ -74,6 +74,29 @@ class ServerTarget:
 
         self.url = url.rstrip("/")
         self.client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=300)
+        self.minted_for: str | None = None
+
+    def settings(self, local: Settings) -> Settings:
+        """`local` with the server's base IRI and municipality: the server decides the IRIs a load mints."""
+        import httpx
+
+        try:
+            answer = self.client.get(f"{self.url}/api/loads")
+        except httpx.HTTPError as error:
+            raise StoreError(f"{self.url} is not reachable: {error}") from None
+        if answer.status_code >= 400:
+            raise StoreError(
+                f"{self.url} refused to tell its load settings: HTTP {answer.status_code} {answer.text[:300]}"
+            )
+        remote = answer.json()
+        self.minted_for = remote["base_iri"]
+        return local.model_copy(
+            update={
+                "base_iri": remote["base_iri"],
+                "municipality_name": remote["municipality_name"],
+                "municipality_key": remote["municipality_key"],
+            }
+        )
 
     def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str) -> list:
         import contextlib
@@ -94,7 +117,12 @@ class ServerTarget:
                     body = bodies[graph].read()
                 answer = self.client.put(
                     f"{self.url}/graphs",
-                    params={"graph": graph, "visibility": self._visibility(visibility, graph).value, "source": source},
+                    params={
+                        "graph": graph,
+                        "visibility": self._visibility(visibility, graph).value,
+                        "source": source,
+                        **({"minted_for": self.minted_for} if self.minted_for else {}),
+                    },
                     content=body,
                     headers={"Content-Type": "application/n-triples"},
                 )
@@ -324,7 +352,13 @@ def load(
         if not token:
             err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
             raise typer.Exit(2)
-        store = _remember_server(ServerTarget(server, token))
+        target = _remember_server(ServerTarget(server, token))
+        try:
+            settings = target.settings(settings)
+        except StoreError as error:
+            _print_text(f"error: {error}")
+            raise typer.Exit(EXIT_STORE) from None
+        store = target
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:

@@ -18,6 +18,7 @@ from api.auth import Role, authenticate, require
 from api.conneg import GRAPH_OFFERS, negotiate
 from api.errors import HttpProblem
 from api.evaluate import QueryJob
+from api.loads import check_minted_for
 from api.request_body import media_type, read_body
 from api.responses import answer_response
 from api.sparql_text import is_absolute_iri
@@ -83,6 +84,7 @@ async def post_graph(request: Request) -> Response:
 async def delete_graph(request: Request) -> Response:
     """Remove a graph and its metadata (GSP §5.4); 404 when there is none."""
     require(authenticate(request), Role.EDITOR)
+    check_minted_for(request)
     graph = _writable_target(request)
     if not await run_in_threadpool(request.app.state.store.drop_graph, graph):
         raise HttpProblem(404, f"There is no graph <{graph}> here.")
@@ -91,6 +93,7 @@ async def delete_graph(request: Request) -> Response:
 
 async def _write(request: Request, *, replace: bool) -> Response:
     require(authenticate(request), Role.EDITOR)
+    check_minted_for(request)
     graph = _writable_target(request)
     kind, _ = media_type(request)
     rdf_format = _UPLOAD_FORMATS.get(kind)

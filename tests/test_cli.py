@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from pyoxigraph import RdfFormat, parse
@@ -358,6 +359,42 @@ def test_load_with_server_sends_the_graphs_to_a_running_server(tmp_path):
         assert result.exit_code == 0, result.output
         public = {g.iri.rsplit("/", 1)[1]: g.visibility.value for g in store.graphs() if g.loader == "graph-store"}
     assert public == {"kleinstadt": "public", "kleinstadt-internal": "internal"}
+
+
+def test_load_with_server_mints_iris_with_the_servers_settings(tmp_path):
+    other = "https://anderstadt.example/id/"
+    store = open_store("memory")
+    settings = make_settings(base_iri=other, municipality_name="Anderstadt")
+    with LiveServer(create_app(settings, store=store)) as server:
+        result = run(
+            "load", ROOT / "tests" / "data" / "staff" / "good", "--server", server.url, "--token", EDITOR_TOKEN
+        )
+        assert result.exit_code == 0, result.output
+    graphs = {g.iri for g in store.graphs() if g.loader == "graph-store"}
+    assert graphs and all(g.startswith(other + "graph/") for g in graphs)
+    subjects = {row["s"].value for row in store.query("SELECT DISTINCT ?s { ?s ?p ?o FILTER(isIRI(?s)) }")}
+    assert any(s.startswith(other) for s in subjects)
+    assert not any(s.startswith(make_settings().base_iri) for s in subjects)
+    names = {
+        row["n"].value
+        for row in store.query(
+            "SELECT ?n { ?m a <http://www.w3.org/ns/org#FormalOrganization> ; <http://xmlns.com/foaf/0.1/name> ?n }"
+        )
+    }
+    assert names == {"Anderstadt"}
+
+
+def test_a_graph_store_write_minted_for_another_base_is_refused(tmp_path):
+    store = open_store("memory")
+    with LiveServer(create_app(make_settings(), store=store)) as server:
+        answer = httpx.put(
+            f"{server.url}/graphs",
+            params={"graph": make_settings().graph_iri("x"), "minted_for": "https://elsewhere.example/id/"},
+            content=b"<http://ex/a> <http://ex/p> <http://ex/o> .",
+            headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {EDITOR_TOKEN}"},
+        )
+    assert answer.status_code == 409 and "elsewhere.example" in answer.text
+    assert store.graphs() == [] or all(g.loader != "graph-store" for g in store.graphs())
 
 
 def test_load_with_server_and_a_reader_token_is_refused_and_writes_nothing(tmp_path):
