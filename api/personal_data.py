@@ -94,3 +94,23 @@ def holds_personal_data_query(graphs: Iterable[str]) -> str:
         f"SELECT DISTINCT ?g {{ VALUES ?g {{ {values} }} GRAPH ?g {{ "
         f"{{ ?x a ?type VALUES ?type {{ {types} }} }} UNION {{ ?x {links} ?y }} }} }}"
     )
+
+
+def demote_holding_personal_data(graphs: Iterable[str], *, meta_graph: str) -> str:
+    """An update operation making those of `graphs` internal that are public and hold personal data.
+
+    Appended to an update's own transaction, so no reader ever sees a public graph with people in it,
+    whatever the update's templates computed; the caller then reports the demotion as an error.
+    """
+    values = " ".join(str(NamedNode(g)) for g in graphs)
+    types = " ".join(str(t) for t in PERSON_TYPES)
+    links = "|".join(str(p) for p in sorted(PERSON_LINKS, key=str))
+    details = "|".join(str(p) for p in sorted(PERSON_DETAILS, key=str))
+    meta = NamedNode(meta_graph)
+    return (
+        f"DELETE {{ GRAPH {meta} {{ ?g {QS.visibility} {QS.public} }} }} "
+        f"INSERT {{ GRAPH {meta} {{ ?g {QS.visibility} {QS.internal} }} }} "
+        f"WHERE {{ VALUES ?g {{ {values} }} GRAPH {meta} {{ ?g {QS.visibility} {QS.public} }} "
+        f"FILTER EXISTS {{ GRAPH ?g {{ {{ ?x a ?type VALUES ?type {{ {types} }} }} UNION {{ ?x {links} ?y }} "
+        f"UNION {{ ?x {details} ?y FILTER EXISTS {{ GRAPH ?any {{ ?x a {FOAF.Person} }} }} }} }} }} }}"
+    )

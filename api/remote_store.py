@@ -71,7 +71,13 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.personal_data import PersonalDataWatch, holds_personal_data_query, refusal, typed_as_person_query
+from api.personal_data import (
+    PersonalDataWatch,
+    demote_holding_personal_data,
+    holds_personal_data_query,
+    refusal,
+    typed_as_person_query,
+)
 from api.sparql_text import (
     _Prologue,
     dataset_clauses,
@@ -424,12 +430,24 @@ class RemoteStore(SingleGraphReplace):
                 for s in spools.values():
                     s.close()
             public = [g for g in spools if visibilities[g] is Visibility.PUBLIC]
-            problems = watch.problems(public, typed_as_person=self._typed_as_person)
+            problems = watch.problems(public, typed_as_person=self.typed_as_person)
             if problems:
                 raise StoreError(refusal(problems, source=source))
             return self._load_and_swap(spools, visibilities, source=source, loader=loader, checksum=checksum)
 
-    def _typed_as_person(self, subjects: list) -> set:
+    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
+        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
+        now = {g.iri: g.visibility for g in self.graphs()}
+        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
+        if demoted:
+            raise StoreError(
+                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
+                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
+                "was applied. Remove the people and ask an administrator to make it public again."
+            )
+
+    def typed_as_person(self, subjects: list) -> set:
+        """Those of `subjects` that any graph types as a `foaf:Person`."""
         found: set = set()
         for start in range(0, len(subjects), 200):
             rows = self._select(typed_as_person_query(subjects[start : start + 200]), named=None)
@@ -474,6 +492,7 @@ class RemoteStore(SingleGraphReplace):
         for graph in targets:
             if not _is_source_graph(NamedNode(graph)):
                 raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
+        public_before = {g.iri for g in self.graphs(include_internal=False)}
         if visibility is Visibility.PUBLIC:
             # Making a graph public (or writing it as public) must not publish the people it already holds.
             query = holds_personal_data_query(targets)
@@ -484,7 +503,11 @@ class RemoteStore(SingleGraphReplace):
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
         body = sparql.rstrip()
         body = body[:-1] if body.endswith(";") else body
-        self.update("\n;\n".join([body, *refresh]) if refresh else sparql, base_iri=base_iri)
+        demote = demote_holding_personal_data(targets, meta_graph=META_GRAPH.value) if targets else None
+        self.update("\n;\n".join([body, *refresh, demote]) if refresh else sparql, base_iri=base_iri)
+        if visibility is Visibility.PUBLIC:
+            public_before.update(targets)
+        self._refuse_demoted(targets, public_before)
 
     def backup(self, target: Path) -> None:
         """Write a dump of every graph and the metadata graph to `target`/querschnitt.nq (a new directory)."""

@@ -33,7 +33,13 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.personal_data import PersonalDataWatch, holds_personal_data_query, refusal, typed_as_person_query
+from api.personal_data import (
+    PersonalDataWatch,
+    demote_holding_personal_data,
+    holds_personal_data_query,
+    refusal,
+    typed_as_person_query,
+)
 from api.sparql_text import dataset_clauses
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
 
@@ -302,7 +308,7 @@ class EmbeddedStore(SingleGraphReplace):
                     visibilities[graph] = visibility
                     stage(graph)
                 public = [g for g in staging if visibilities[g] is Visibility.PUBLIC]
-                problems = watch.problems(public, typed_as_person=self._typed_as_person)
+                problems = watch.problems(public, typed_as_person=self.typed_as_person)
                 if problems:
                     raise StoreError(refusal(problems, source=source))
                 now = datetime.now(UTC)
@@ -340,7 +346,19 @@ class EmbeddedStore(SingleGraphReplace):
                 self._changed()
         return infos
 
-    def _typed_as_person(self, subjects: list) -> set:
+    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
+        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
+        now = {g.iri: g.visibility for g in self.graphs()}
+        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
+        if demoted:
+            raise StoreError(
+                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
+                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
+                "was applied. Remove the people and ask an administrator to make it public again."
+            )
+
+    def typed_as_person(self, subjects: list) -> set:
+        """Those of `subjects` that any graph types as a `foaf:Person`."""
         # Every graph, hidden ones of this load included: a person typed in its internal graph counts.
         found: set = set()
         for start in range(0, len(subjects), 500):
@@ -400,6 +418,7 @@ class EmbeddedStore(SingleGraphReplace):
         for graph in targets:
             if not _is_source_graph(NamedNode(graph)):
                 raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
+        public_before = {g.iri for g in self.graphs(include_internal=False)}
         if visibility is Visibility.PUBLIC:
             # Making a graph public (or writing it as public) must not publish the people it already holds.
             query = holds_personal_data_query(targets)
@@ -411,7 +430,11 @@ class EmbeddedStore(SingleGraphReplace):
         body = sparql.rstrip()
         # A trailing `;` is allowed by the grammar (Update §3); two in a row are not.
         body = body[:-1] if body.endswith(";") else body
-        self.update("\n;\n".join([body, *refresh]) if refresh else sparql, base_iri=base_iri)
+        demote = demote_holding_personal_data(targets, meta_graph=META_GRAPH.value) if targets else None
+        self.update("\n;\n".join([body, *refresh, demote]) if refresh else sparql, base_iri=base_iri)
+        if visibility is Visibility.PUBLIC:
+            public_before.update(targets)
+        self._refuse_demoted(targets, public_before)
 
     def _with_derived(self, update: str) -> str:
         # A newline first: the caller's text may end in a comment.

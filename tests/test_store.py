@@ -169,6 +169,27 @@ def test_a_graph_holding_people_cannot_be_made_public(store):
     assert {g.iri: g.visibility for g in store.graphs()}[INTERNAL] is Visibility.INTERNAL
 
 
+def test_an_update_that_puts_a_person_into_a_public_graph_makes_it_internal_and_says_so(store):
+    insert = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in person(PUBLIC))
+    with pytest.raises(StoreError, match="personal data"):
+        store.update_graphs(
+            f"INSERT DATA {{ GRAPH <{PUBLIC}> {{ {insert} }} }}", [PUBLIC], source="t", loader="t", checksum="c"
+        )
+    assert {g.iri: g.visibility for g in store.graphs()}[PUBLIC] is Visibility.INTERNAL
+    assert values(store, query=f"SELECT ?o {{ ?s <{FOAF}mbox> ?o }}") == set()
+
+
+def test_an_update_of_a_public_graph_without_people_keeps_it_public(store):
+    store.update_graphs(
+        f'INSERT DATA {{ GRAPH <{PUBLIC}> {{ <{EX}x> <{EX}p> "more" }} }}',
+        [PUBLIC],
+        source="t",
+        loader="t",
+        checksum="c",
+    )
+    assert "more" in values(store)
+
+
 def test_the_metadata_graph_records_source_loader_count_checksum_and_visibility(store):
     replace(store, PUBLIC, [triple("a", "1"), triple("b", "2")], checksum="sha256:abc")
     (info,) = [g for g in store.graphs() if g.iri == PUBLIC]
