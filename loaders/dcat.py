@@ -21,9 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -31,6 +30,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
+from loaders.department_names import Department, DepartmentNames
 from loaders.report import LoadResult
 from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
 from loaders.xml_guard import xml_entity_problem
@@ -60,8 +60,6 @@ _GENERIC_TYPES = frozenset(
      "application/json", "application/x-download", "application/force-download"}
 )  # fmt: skip
 _EXTRA_SUFFIXES = {"owl": RdfFormat.RDF_XML, "jsonld": RdfFormat.JSON_LD}
-# "Stadt Musterstadt – Tiefbauamt", "Stadt Musterstadt: Tiefbauamt", "Stadt Musterstadt | Tiefbauamt" …
-_PREFIX_SEPARATOR = re.compile(r"\s+[-–—]\s+|\s*[–—]\s*|\s*[:|]\s+|\s+/\s+|,\s+")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -69,7 +67,7 @@ def harvest(
     source: str | os.PathLike[str],
     *,
     graph: str,
-    departments: dict[str, str] | None = None,
+    departments: dict[str, str] | list[Department] | None = None,
     max_pages: int = 1000,
     timeout: float = 30.0,
     client: httpx.Client | None = None,
@@ -77,7 +75,7 @@ def harvest(
 ) -> LoadResult:
     """Harvest the DCAT catalog at `source` (file path or http(s) URL) into the named graph `graph`.
 
-    `departments` maps known department IRIs to their names (matching agents get linked); `max_pages`
+    `departments`: the known departments (or their IRIs → names); agents named like one get linked; `max_pages`
     bounds Hydra paging; `timeout` applies to each HTTP request; `client` is used as given and not
     closed (default: a fresh `httpx.Client`); `progress(pages, triples)` is called after every page.
     Counts: pages, datasets, distributions, triples, mapped_departments (distinct departments linked).
@@ -367,21 +365,20 @@ class _Harvest:
         }
         return result
 
-    def map_departments(self, departments: dict[str, str], *, source: str) -> set[str]:
-        """Link datasets to the departments their creator/publisher agents name; warn per unmatched creator name."""
-        by_name: defaultdict[str, set[str]] = defaultdict(set)
-        for iri, name in departments.items():
-            by_name[_norm(name)].add(iri)
+    def map_departments(self, departments: dict[str, str] | list[Department], *, source: str) -> set[str]:
+        """Link datasets to the departments their creator/publisher agents name; warn per guess and unmatched name."""
+        names = DepartmentNames(_as_departments(departments))
         graph, out = self.graph, self.quads
         mapped: set[str] = set()
         matches: dict[object, str | None] = {}
         unmatched: defaultdict[tuple[str, str], set[object]] = defaultdict(set)  # (de, en) name → datasets
-        ambiguous: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        ambiguous: dict[tuple[str, str], tuple[str, ...]] = {}
+        guessed: dict[tuple[str, str], str] = {}
         for dataset, link, agent in self.agent_links:
             if dataset not in self.datasets:
                 continue
             if agent not in matches:
-                matches[agent] = self.match(agent, departments, by_name, ambiguous)
+                matches[agent] = self.match(agent, names, ambiguous, guessed)
             department = matches[agent]
             if department is None:
                 if link == _CREATOR:
@@ -392,8 +389,14 @@ class _Harvest:
             if agent != node and type(agent) is not Literal:
                 out[Quad(agent, OWL.sameAs, node, graph)] = None  # type: ignore[arg-type]
             out[Quad(dataset, DCT.creator, node, graph)] = None
-        for (de, en), iris in ambiguous.items():
-            listed = ", ".join(sorted(iris))
+        for (de, en), chosen in guessed.items():
+            self.result.warn(
+                f"{de} als Amt „{chosen}“ erkannt (ähnlicher Name)",
+                f"{en} taken as department '{chosen}' (a similar name)",
+                file=source,
+            )
+        for (de, en), candidates in ambiguous.items():
+            listed = ", ".join(candidates)
             self.result.warn(
                 f"{de} passt zu mehreren Ämtern ({listed}); nicht zugeordnet",
                 f"{en} matches several departments ({listed}); not mapped",
@@ -413,24 +416,22 @@ class _Harvest:
     def match(
         self,
         agent: object,
-        departments: dict[str, str],
-        by_name: dict[str, set[str]],
-        ambiguous: dict[tuple[str, str], set[str]],
+        names: DepartmentNames,
+        ambiguous: dict[tuple[str, str], tuple[str, ...]],
+        guessed: dict[tuple[str, str], str],
     ) -> str | None:
         """The one department `agent` is or is named like (its IRI, a name, or a literal creator), else None."""
-        if type(agent) is NamedNode and agent.value in departments:
+        if type(agent) is NamedNode and agent.value in names.departments:
             return agent.value
         labels = [agent.value] if type(agent) is Literal else self.names.get(agent, [])
-        found: set[str] = set()
         for label in labels:
-            for candidate in _candidates(label):
-                if candidate in by_name:
-                    found |= by_name[candidate]
-                    break  # the longest matching form of this label wins
-        if len(found) == 1:
-            return next(iter(found))
-        if found:
-            ambiguous[self.describe(agent)] |= found
+            found = names.resolve(label)
+            if found.iri is not None:
+                if not found.exact:
+                    guessed[self.describe(agent)] = names.departments[found.iri].name
+                return found.iri
+            if found.how == "ambiguous":
+                ambiguous[self.describe(agent)] = found.candidates
         return None
 
     def describe(self, agent: object) -> tuple[str, str]:
@@ -446,18 +447,10 @@ class _Harvest:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def _candidates(label: str) -> Iterable[str]:
-    """The label, then what follows each prefix separator ("stadt musterstadt – tiefbauamt" → "tiefbauamt")."""
-    text = _norm(label)
-    yield text
-    for m in _PREFIX_SEPARATOR.finditer(text):
-        rest = text[m.end() :].strip()
-        if rest:
-            yield rest
+def _as_departments(departments: dict[str, str] | list[Department]) -> list[Department]:
+    if isinstance(departments, dict):
+        return [Department(iri, iri.rstrip("/").rsplit("/", 1)[-1], name) for iri, name in departments.items()]
+    return list(departments)
 
 
 def _format_for(content_type: str, url: str) -> RdfFormat | None:

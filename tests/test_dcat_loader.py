@@ -432,3 +432,17 @@ def test_an_rdf_xml_catalog_with_nested_entities_is_refused(tmp_path):
     result = harvest(str(path), graph="https://musterstadt.example/id/graph/ckan")
     assert not result.ok
     assert "entit" in result.errors[0].message_en
+
+
+def test_a_creator_named_as_a_variant_of_a_department_is_linked_with_a_warning_naming_it(tmp_path) -> None:
+    catalog = tmp_path / "variant.ttl"
+    catalog.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        '<https://portal.example/ds/1> a dcat:Dataset ; dct:title "Baustellen" ; dct:creator [ foaf:name "Amt f. Tiefbau" ] .\n',
+        encoding="utf-8",
+    )
+    result = harvest(str(catalog), graph=GRAPH, departments=DEPARTMENTS)
+    dataset = NamedNode("https://portal.example/ds/1")
+    assert Quad(dataset, DCT_CREATOR, NamedNode(TIEFBAUAMT), NamedNode(GRAPH)) in set(result.graphs[GRAPH])
+    assert any("„Amt f. Tiefbau“" in w and "Tiefbauamt" in w for w in _warnings(result))
