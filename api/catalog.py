@@ -14,6 +14,8 @@ and `hydra:PagedCollection`, with the current and the deprecated link names side
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +46,8 @@ CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
 PUBLIC_ACCESS = NamedNode("http://publications.europa.eu/resource/authority/access-right/PUBLIC")
 GERMAN = NamedNode("http://publications.europa.eu/resource/authority/language/DEU")
 MUNICIPALITY_LEVEL = NamedNode("http://dcat-ap.de/def/politicalGeocoding/Level/municipality")
+# The loader name the DCAT harvest records in the metadata graph (api/cli.py).
+HARVEST_LOADER = "dcat-harvest"
 
 CATALOG_PREFIXES = {
     **{k: PREFIXES[k] for k in ("rdf", "xsd", "dct", "dcat", "dcatde", "foaf", "prov", "skos", "vcard")},
@@ -112,7 +116,8 @@ def contributor_iri(settings: Settings) -> NamedNode | None:
 
 
 def published_datasets(store: EmbeddedStore, settings: Settings) -> list[NamedNode]:
-    """The public datasets the municipality publishes, ordered by IRI (the order of the catalog's pages).
+    """The public datasets the municipality publishes, ordered by IRI (the order of the catalog's pages):
+    its spreadsheets' datasets and the harvested datasets of its own portal (`own_harvested`).
 
     Two one-pattern queries intersected here: on disk at 10^6 triples ≈ 0.1 s, where the join of both
     patterns took 0.7 s and `ORDER BY STR(?d) LIMIT … OFFSET …` another 1.3 s for every page.
@@ -121,8 +126,57 @@ def published_datasets(store: EmbeddedStore, settings: Settings) -> list[NamedNo
     published = {
         row[0] for row in store.query(f"{_PREFIXES}SELECT ?d {{ ?d dct:publisher {publisher_iri(settings)} }}")
     }
+    own = set(own_harvested(store, settings))
     # Python orders strings by code point, as SPARQL's ORDER BY STR(?d) does.
-    return sorted((d for d in typed & published if isinstance(d, NamedNode)), key=lambda d: d.value)
+    return sorted((d for d in (typed & published) | own if isinstance(d, NamedNode)), key=lambda d: d.value)
+
+
+def harvested_graphs(store: EmbeddedStore) -> list[str]:
+    """The public graphs a DCAT harvest wrote: their datasets are republished as published."""
+    return [g.iri for g in store.graphs(include_internal=False) if g.loader == HARVEST_LOADER]
+
+
+def own_harvested(store: EmbeddedStore, settings: Settings) -> list[NamedNode]:
+    """Harvested datasets whose publisher is the municipality: marked so by `load --dcat --own`
+    (`owl:sameAs` the municipality), or with its name (`Stadt`, `Hansestadt` … aside) or its AGS."""
+    graphs = harvested_graphs(store)
+    if not graphs:
+        return []
+    rows = store.query(
+        f"""{_PREFIXES}PREFIX owl: <http://www.w3.org/2002/07/owl#> PREFIX org: <http://www.w3.org/ns/org#>
+        SELECT DISTINCT ?d ?pub ?same ?name ?id ?spatial {{ GRAPH ?g {{
+          ?d a dcat:Dataset ; dct:publisher ?pub FILTER(isIRI(?d))
+          OPTIONAL {{ ?pub owl:sameAs ?same }} OPTIONAL {{ ?pub foaf:name ?name }}
+          OPTIONAL {{ ?pub org:identifier|dct:identifier ?id }} OPTIONAL {{ ?pub dct:spatial ?spatial }}
+        }} }}""",
+        named_graphs=graphs,
+        default_graphs=[],
+    )
+    municipality = publisher_iri(settings)
+    name = _municipality_name(settings.municipality_name)
+    key = settings.municipality_key
+    own: set[NamedNode] = set()
+    for row in rows:
+        if (
+            municipality in (row["pub"], row["same"])
+            or (row["name"] is not None and _municipality_name(row["name"].value) == name)
+            or (key and row["id"] is not None and row["id"].value.strip() == key)
+            or (key and row["spatial"] == MUNICIPALITY_KEY[key])
+        ):
+            own.add(row["d"])
+    return sorted(own, key=lambda d: d.value)
+
+
+_AUTHORITY_WORDS = re.compile(
+    r"^(?:freie und hansestadt|landeshauptstadt|hansestadt|kreisfreie stadt|große kreisstadt|kreisstadt|"
+    r"universitätsstadt|stadtverwaltung|stadt|gemeinde|markt|landkreis|kreis)\s+"
+)
+
+
+def _municipality_name(text: str) -> str:
+    """A municipality's name without the kind of authority: "Hansestadt Rostock" and "Rostock" are one."""
+    plain = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return _AUTHORITY_WORDS.sub("", plain)
 
 
 def dataset_count(store: EmbeddedStore, settings: Settings) -> int:
@@ -159,8 +213,12 @@ def build_catalog(
         raise PageNotFound(page, last)
     shown = every if page is None else every[(page - 1) * size : page * size]
     triples = _catalog_node(store, settings, shown)
-    if shown:
-        triples += _dataset_triples(store, settings, shown, every=page is None)
+    harvested = set(own_harvested(store, settings)) & set(shown)
+    made_here = [d for d in shown if d not in harvested]
+    if made_here:
+        triples += _dataset_triples(store, settings, made_here, every=page is None and not harvested)
+    if harvested:
+        triples += _harvested_triples(store, settings, sorted(harvested, key=lambda d: d.value))
     if page is not None:
         triples += _paging(settings, page=page, last=last, total=total, size=size, suffix=suffix)
     return CatalogPage(_ordered(triples, settings), shown, total, page, last)
@@ -261,21 +319,61 @@ def _dataset_triples(
     return triples
 
 
+def _harvested_triples(store: EmbeddedStore, settings: Settings, datasets: list[NamedNode]) -> list[Triple]:
+    """The own portal's datasets as it published them: every statement of the dataset, its distributions
+    and the blank nodes below them (contact point, period, checksum …) from the harvested graph, with the
+    municipality as the one publisher; what Querschnitt adds is what staff enriched (SDG targets, projects).
+
+    Left out: the harvester's own links to departments (`dct:creator`/`owl:sameAs` into this service's
+    IRIs), which are for the gap reports, not for the portal. Nothing is invented: no access rights,
+    geocoding or contributor the source did not state (a configured contributor id only where it has none).
+    """
+    publisher = publisher_iri(settings)
+    values = "VALUES ?d { " + " ".join(str(d) for d in datasets) + " }"
+    # The description of ?d, of its distributions and of blank nodes up to three levels below either.
+    rows = store.query(
+        f"""{_PREFIXES}CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {values} GRAPH ?g {{
+          {{ BIND(?d AS ?s) }}
+          UNION {{ ?d ?p1 ?s FILTER(isBlank(?s) || ?p1 = dcat:distribution) }}
+          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?s FILTER((isBlank(?n1) || ?p1 = dcat:distribution) && isBlank(?s)) }}
+          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?n2 . ?n2 ?p3 ?s
+                   FILTER((isBlank(?n1) || ?p1 = dcat:distribution) && isBlank(?n2) && isBlank(?s)) }}
+          ?s ?p ?o
+          FILTER(!(?s = ?d && ?p = dct:publisher))
+          FILTER(!(?p IN (dct:creator, <http://www.w3.org/2002/07/owl#sameAs>) && isIRI(?o)
+                   && STRSTARTS(STR(?o), "{settings.base_iri}")))
+        }} }}""",
+        named_graphs=harvested_graphs(store),
+        default_graphs=[],
+    )
+    triples = list(rows)
+    triples += [Triple(d, DCT.publisher, publisher) for d in datasets]
+    contributor = contributor_iri(settings)
+    if contributor is not None:
+        stated = {t.subject for t in triples if t.predicate == DCATDE.contributorID}
+        triples += [Triple(d, DCATDE.contributorID, contributor) for d in datasets if d not in stated]
+    # Staff's enrichment: EU themes and SDG targets from the workbook, and the projects the data came from.
+    for query in (_EU_THEMES, _SDG_TARGETS, _ORIGIN):
+        triples += list(store.query(_PREFIXES + query.replace("#DATASETS", values)))
+    return triples
+
+
 def _in(properties: Iterable[NamedNode]) -> str:
     return ", ".join(str(p) for p in properties)
 
 
 # Each query describes one aspect of the datasets that `#DATASETS` selects. Vocabulary checks
 # (EU themes, file types, dcat-ap.de licences) keep foreign values out; the SHACL check reports them.
-_DATASET_QUERIES = (
-    # Plain properties of the datasets.
-    # FILTER, not VALUES ?p: Oxigraph would otherwise scan every subject with those predicates first.
-    f"""CONSTRUCT {{ ?d ?p ?o }} WHERE {{ #DATASETS ?d ?p ?o FILTER(?p IN ({_in(_DATASET_PROPERTIES)})) }}""",
-    # EU data themes only: SDGs belong in dct:subject (a theme outside the EU table is a violation).
-    f"""CONSTRUCT {{ ?d dcat:theme ?t }} WHERE {{
-          #DATASETS ?d dcat:theme ?t FILTER(STRSTARTS(STR(?t), "{EU_THEME}")) }}""",
-    # SDG goals, targets and indicators: dct:subject, described as SKOS concepts, plus a keyword for CKAN.
-    f"""CONSTRUCT {{
+# Plain properties of the datasets.
+# FILTER, not VALUES ?p: Oxigraph would otherwise scan every subject with those predicates first.
+_PLAIN = f"""CONSTRUCT {{ ?d ?p ?o }} WHERE {{ #DATASETS ?d ?p ?o FILTER(?p IN ({_in(_DATASET_PROPERTIES)})) }}"""
+
+# EU data themes only: SDGs belong in dct:subject (a theme outside the EU table is a violation).
+_EU_THEMES = f"""CONSTRUCT {{ ?d dcat:theme ?t }} WHERE {{
+          #DATASETS ?d dcat:theme ?t FILTER(STRSTARTS(STR(?t), "{EU_THEME}")) }}"""
+
+# SDG goals, targets and indicators: dct:subject, described as SKOS concepts, plus a keyword for CKAN.
+_SDG_TARGETS = f"""CONSTRUCT {{
           ?d dct:subject ?t ; dcat:keyword ?keyword .
           ?t a skos:Concept ; skos:inScheme ?scheme ; skos:notation ?notation ; skos:prefLabel ?label .
         }} WHERE {{
@@ -286,28 +384,32 @@ _DATASET_QUERIES = (
           BIND(CONCAT("SDG ", COALESCE(STR(?notation), STRAFTER(STR(?t), "{SDG}"))) AS ?keyword)
           BIND(<http://metadata.un.org/sdg> AS ?scheme)
           OPTIONAL {{ ?t skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), "de") || LANGMATCHES(LANG(?label), "en")) }}
-        }}""",
-    # The producing department: an agent with a public name (never a person).
-    """CONSTRUCT { ?d dct:creator ?c . ?c a foaf:Agent ; foaf:name ?name ; foaf:mbox ?mbox ; foaf:homepage ?home }
+        }}"""
+
+# The producing department: an agent with a public name (never a person).
+_CREATOR = """CONSTRUCT { ?d dct:creator ?c . ?c a foaf:Agent ; foaf:name ?name ; foaf:mbox ?mbox ; foaf:homepage ?home }
        WHERE {
          #DATASETS ?d dct:creator ?c . ?c foaf:name ?name FILTER(isIRI(?c))
          MINUS { ?c a foaf:Person }
          OPTIONAL { ?c foaf:mbox ?mbox } OPTIONAL { ?c foaf:homepage ?home }
-       }""",
-    # Contact point: the creating department's functional mailbox (one per dataset; never a person's).
-    """CONSTRUCT { ?d dcat:contactPoint _:contact . _:contact a vcard:Kind, vcard:Organization ; vcard:fn ?name ; vcard:hasEmail ?mbox }
+       }"""
+
+# Contact point: the creating department's functional mailbox (one per dataset; never a person's).
+_CONTACT = """CONSTRUCT { ?d dcat:contactPoint _:contact . _:contact a vcard:Kind, vcard:Organization ; vcard:fn ?name ; vcard:hasEmail ?mbox }
        WHERE {
          { SELECT ?d (MIN(?n) AS ?name) (MIN(?m) AS ?mbox) {
              #DATASETS ?d dct:creator ?c . ?c foaf:name ?n ; foaf:mbox ?m FILTER(isIRI(?c) && isIRI(?m))
              MINUS { ?c a foaf:Person }
            } GROUP BY ?d }
          FILTER(BOUND(?mbox))
-       }""",
-    # The project a dataset came from, where the data says so and the project is public.
-    """CONSTRUCT { ?d prov:wasGeneratedBy ?p . ?p a prov:Activity ; dct:title ?title }
-       WHERE { #DATASETS ?d prov:wasGeneratedBy ?p . ?p dct:title ?title FILTER(isIRI(?p)) }""",
-    # Distributions: an access URL is required (DCAT-AP); EU file types and dcat-ap.de licences only.
-    f"""CONSTRUCT {{ ?d dcat:distribution ?x . ?x a dcat:Distribution ; ?p ?o }}
+       }"""
+
+# The project a dataset came from, where the data says so and the project is public.
+_ORIGIN = """CONSTRUCT { ?d prov:wasGeneratedBy ?p . ?p a prov:Activity ; dct:title ?title }
+       WHERE { #DATASETS ?d prov:wasGeneratedBy ?p . ?p dct:title ?title FILTER(isIRI(?p)) }"""
+
+# Distributions: an access URL is required (DCAT-AP); EU file types and dcat-ap.de licences only.
+_DISTRIBUTIONS = f"""CONSTRUCT {{ ?d dcat:distribution ?x . ?x a dcat:Distribution ; ?p ?o }}
         WHERE {{
           #DATASETS ?d dcat:distribution ?x . ?x dcat:accessURL ?url FILTER(isIRI(?x))
           OPTIONAL {{
@@ -317,8 +419,9 @@ _DATASET_QUERIES = (
                    || (?p = dct:format && STRSTARTS(STR(?o), "{EU_FILE_TYPE}"))
                    || (?p = dct:license && STRSTARTS(STR(?o), "{DCATDE_LICENSE}")))
           }}
-        }}""",
-)
+        }}"""
+
+_DATASET_QUERIES = (_PLAIN, _EU_THEMES, _SDG_TARGETS, _CREATOR, _CONTACT, _ORIGIN, _DISTRIBUTIONS)
 
 
 def _paging(settings: Settings, *, page: int, last: int, total: int, size: int, suffix: str) -> list[Triple]:

@@ -321,6 +321,12 @@ def load(
     dcat: Annotated[
         bool, typer.Option("--dcat", help="Treat the source as a DCAT catalog (implied for URLs).")
     ] = False,
+    own: Annotated[
+        bool,
+        typer.Option(
+            "--own", help="The DCAT catalog is the municipality's own portal: its datasets are republished at /catalog."
+        ),
+    ] = False,
     skip_validation: Annotated[
         bool, typer.Option("--skip-validation", help="Skip the SHACL check of spreadsheet loads (large bulk loads).")
     ] = False,
@@ -362,7 +368,7 @@ def load(
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:
-        _load_dcat(sources, name=name, internal=internal, store=store, settings=settings)
+        _load_dcat(sources, name=name, internal=internal, own=own, store=store, settings=settings)
     elif all(_is_sheet_source(p) for p in paths):
         _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings)
     elif all(is_rdf_file(p) for p in paths) and any(rdf_format_of(p).supports_datasets for p in paths):
@@ -500,7 +506,9 @@ def _print_text(text: str) -> None:
     err.print(text, markup=False, highlight=False)
 
 
-def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+def _load_dcat(
+    sources: list[str], *, name: str | None, internal: bool, own: bool, store: str | None, settings: Settings
+) -> None:
     from urllib.parse import urlsplit
 
     from loaders.dcat import harvest
@@ -531,6 +539,11 @@ def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: s
         "sha256:"
         + hashlib.sha256(b"".join(str(q).encode() for quads in result.graphs.values() for q in quads)).hexdigest()
     )
+    if own and graph in result.graphs:
+        from api.catalog import publisher_iri
+        from loaders.own_portal import own_portal_links
+
+        result.graphs[graph] = [*result.graphs[graph], *own_portal_links(result.graphs[graph], publisher_iri(settings))]
     if internal:
         result.graphs = {f"{graph}-internal": result.graphs.pop(graph, [])}
     _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested")
