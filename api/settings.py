@@ -71,6 +71,34 @@ class Settings(BaseSettings):
             "allows every IRI under it. Empty (the default) refuses all remote calls."
         ),
     )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "Seconds a client has to send a request's headers, from connecting or from the end of the previous "
+            "answer; then the connection is closed (408)."
+        ),
+    )
+    body_timeout: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "A request body must bring at least `body_min_rate` bytes per second in every period of this many "
+            "seconds (while the server reads it); a slower one is closed (408)."
+        ),
+    )
+    body_min_rate: int = Field(1024, ge=0, description="Bytes per second a request body must at least arrive at.")
+    max_connections: int = Field(
+        1000, ge=1, description="Open HTTP connections; one more gets 503 and is closed at once."
+    )
+    max_connections_per_client: int = Field(
+        100,
+        ge=0,
+        description=(
+            "Open HTTP connections from one address; one more gets 503 and is closed at once (0: no bound; "
+            "behind a reverse proxy every client has the proxy's address)."
+        ),
+    )
     max_body_bytes: int = Field(1_000_000, description="Largest query or update request body; larger get 413.")
     max_upload_bytes: int = Field(
         100_000_000, description="Largest Graph Store Protocol upload (PUT/POST /graphs); larger get 413."
