@@ -71,6 +71,14 @@ class Settings(BaseSettings):
             "allows every IRI under it. Empty (the default) refuses all remote calls."
         ),
     )
+    max_queries_per_client: int = Field(
+        2,
+        ge=0,
+        description=(
+            "Queries one client (its token, else its address) may have running or waiting at once; one more "
+            "gets 503 with Retry-After at once, so that one client cannot take every slot (0: no bound)."
+        ),
+    )
     header_timeout: float = Field(
         10.0,
         gt=0,

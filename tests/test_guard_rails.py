@@ -376,3 +376,46 @@ def test_one_triple_pattern_takes_the_fast_path(query):
 )
 def test_anything_more_goes_to_a_worker(query):
     assert not is_single_pattern(query)
+
+
+# -- fair shares (issue 14, item 6) --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_client_sending_bombs_cannot_starve_another_client(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(
+        store=str(tmp_path / "store"),
+        query_timeout=2.0,
+        max_concurrent_queries=2,
+        query_queue_timeout=5.0,
+        max_queries_per_client=1,
+    )
+    server = serve(create_app(settings, store=store))
+    attacker = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
+    outcomes: list[int] = []
+    bombs = [
+        threading.Thread(
+            target=lambda: outcomes.append(attacker.get(server.sparql, params={"query": EXPLOSIVE}).status_code)
+        )
+        for _ in range(6)
+    ]
+    for bomb in bombs:
+        bomb.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    response = httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=30)
+    assert response.status_code == 200 and response.json()["boolean"] is True
+    assert time.monotonic() - started < 1.0
+    for bomb in bombs:
+        bomb.join()
+    attacker.close()
+    assert sorted(outcomes) == [503] * 5 + [504]  # one query of its own at a time; the rest refused at once
+
+
+def test_a_token_has_its_own_share_apart_from_its_address(client):
+    from api.fairness import FairShare, client_key
+
+    assert isinstance(client.app.state.executor, FairShare)
+    scope = {"client": ("10.0.0.1", 5000), "headers": [(b"authorization", b"Bearer abc")]}
+    assert client_key(scope) != client_key({"client": ("10.0.0.1", 5000), "headers": []})
