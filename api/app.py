@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import docs_page, facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
-from api.auth import parse_tokens
+from api.auth import FailedChecks, parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
 from api.fairness import ClientMiddleware, FairShare
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     app.state.settings = settings
     app.state.queries = QueryRegistry()
     app.state.tokens = parse_tokens(settings.tokens)
+    app.state.failed_checks = FailedChecks(settings.auth_failures_per_minute)
     app.state.allowlist = Allowlist(settings.service_allowlist)
     install_error_handlers(app)
     if settings.cors_origins.strip():

@@ -107,6 +107,14 @@ class Settings(BaseSettings):
             "behind a reverse proxy every client has the proxy's address)."
         ),
     )
+    auth_failures_per_minute: int = Field(
+        10,
+        ge=0,
+        description=(
+            "Failed token checks one address may make per minute; further requests with a token get 429 with "
+            "Retry-After until the minute is over (0: no bound)."
+        ),
+    )
     max_body_bytes: int = Field(1_000_000, description="Largest query or update request body; larger get 413.")
     max_upload_bytes: int = Field(
         100_000_000, description="Largest Graph Store Protocol upload (PUT/POST /graphs); larger get 413."
