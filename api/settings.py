@@ -97,7 +97,12 @@ class Settings(BaseSettings):
     )
     body_min_rate: int = Field(1024, ge=0, description="Bytes per second a request body must at least arrive at.")
     max_connections: int = Field(
-        1000, ge=1, description="Open HTTP connections; one more gets 503 and is closed at once."
+        1000,
+        ge=1,
+        description=(
+            "Open HTTP connections; one more takes the place of the one that has waited longest for its "
+            "request headers, or gets 503 if none waits."
+        ),
     )
     max_connections_per_client: int = Field(
         100,

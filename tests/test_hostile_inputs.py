@@ -259,3 +259,18 @@ def test_a_body_that_dribbles_is_closed_with_408(guarded_server):
         assert answer.startswith(b"HTTP/1.1 408")
         assert time.monotonic() - started < 6
     assert httpx.post(f"{guarded_server.url}/sparql", data={"query": "ASK {}"}, timeout=5).status_code == 200
+
+
+def test_at_the_connection_bound_a_new_client_takes_the_place_of_the_oldest_dribbler():
+    settings = make_settings(header_timeout=5.0, max_connections=100, max_connections_per_client=0)
+    with LiveServer(create_app(settings, store=fill(EmbeddedStore(None)))) as server:
+        sockets = dribblers(server.url, 150, source="127.0.0.5", head=b"GET / HTTP/1.1\r\n")
+        try:
+            started = time.monotonic()
+            assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+            assert time.monotonic() - started < 1.0  # not after the 5 s header deadline
+            assert len(closed_by_server(sockets, within=0.5)) >= 50  # the oldest made room
+            assert len(server.server.server_state.connections) <= 100
+        finally:
+            for sock in sockets:
+                sock.close()
