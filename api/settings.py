@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         ),
     )
     body_min_rate: int = Field(1024, ge=0, description="Bytes per second a request body must at least arrive at.")
+    max_header_bytes: int = Field(
+        65_536, ge=1024, description="Largest request line and headers of one request; larger get 431."
+    )
     max_connections: int = Field(
         1000,
         ge=1,

@@ -274,3 +274,19 @@ def test_at_the_connection_bound_a_new_client_takes_the_place_of_the_oldest_drib
         finally:
             for sock in sockets:
                 sock.close()
+
+
+def test_endless_headers_are_cut_off_with_431(guarded_server):
+    (sock,) = dribblers(guarded_server.url, 1, source="127.0.0.6", head=b"GET / HTTP/1.1\r\nX-A: ")
+    sent, answer = 0, b""
+    with sock:
+        try:
+            while sent < 50_000_000:  # 50 MB of one header line if nobody stops it
+                sock.sendall(b"a" * 1_000_000)
+                sent += 1_000_000
+        except OSError:
+            with contextlib.suppress(OSError):
+                answer = sock.recv(4096)
+    assert sent < 10_000_000, "the server read on"
+    assert answer.startswith(b"HTTP/1.1 431") or not answer  # the 431 may be lost to the reset
+    assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200
