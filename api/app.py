@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     observability.install(app)
-    app.add_middleware(ClientMiddleware)
+    app.add_middleware(ClientMiddleware, tokens=app.state.tokens)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -26,13 +26,18 @@ from api.executor import Answer, Busy, Executor
 _client: ContextVar[str | None] = ContextVar("querschnitt_client", default=None)
 
 
-def client_key(scope: dict) -> str | None:
-    """Who sends the request in `scope`: a digest of its bearer token, else its address (None: unknown)."""
+def client_key(scope: dict, known_digests: set[str]) -> str | None:
+    """Who sends the request in `scope`: its token if configured, else its address (None: unknown).
+
+    Only a configured token names a client of its own: random tokens must not buy a fresh share each.
+    """
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.partition(b" ")
             if scheme.lower() == b"bearer" and token.strip():
-                return "token:" + hashlib.sha256(token.strip()).hexdigest()[:32]
+                digest = hashlib.sha256(token.strip()).hexdigest()
+                if digest in known_digests:
+                    return "token:" + digest
     client = scope.get("client")
     return f"address:{client[0]}" if client else None
 
@@ -40,14 +45,15 @@ def client_key(scope: dict) -> str | None:
 class ClientMiddleware:
     """Names the client of each HTTP request for `FairShare` (pure ASGI: streaming bodies keep it)."""
 
-    def __init__(self, app):
+    def __init__(self, app, *, tokens: list[tuple[str, object]]):
         self.app = app
+        self.digests = {digest for digest, _ in tokens}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _client.set(client_key(scope))
+        token = _client.set(client_key(scope, self.digests))
         try:
             await self.app(scope, receive, send)
         finally:

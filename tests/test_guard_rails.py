@@ -415,12 +415,16 @@ def test_a_client_sending_bombs_cannot_starve_another_client(serve, tmp_path):
     assert sorted(outcomes) == [503] * 5 + [504]  # one query of its own at a time; the rest refused at once
 
 
-def test_a_token_has_its_own_share_apart_from_its_address(client):
+def test_a_configured_token_has_its_own_share_and_a_random_one_has_none(client):
     from api.fairness import FairShare, client_key
 
     assert isinstance(client.app.state.executor, FairShare)
-    scope = {"client": ("10.0.0.1", 5000), "headers": [(b"authorization", b"Bearer abc")]}
-    assert client_key(scope) != client_key({"client": ("10.0.0.1", 5000), "headers": []})
+    known = {digest for digest, _ in client.app.state.tokens}
+
+    def key(token: str) -> str | None:
+        return client_key({"client": ("10.0.0.1", 5000), "headers": [(b"authorization", token.encode())]}, known)
+
+    assert key(f"Bearer {READER_TOKEN}") != key("") == key("Bearer random-guess") == "address:10.0.0.1"
 
 
 # -- who may see and decide what (issue 14, item 7) ------------------------------------------------------
