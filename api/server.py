@@ -242,6 +242,7 @@ class GuardedH11Protocol(_Deadlines, H11Protocol):
 
 def server_config(app, settings: Settings | None, **options) -> uvicorn.Config:
     """A uvicorn configuration for `app` that enforces the connection limits of `settings` (or the defaults)."""
-    config = uvicorn.Config(app, http=GuardedHttpToolsProtocol, **options)
+    options.setdefault("http", GuardedHttpToolsProtocol)
+    config = uvicorn.Config(app, **options)
     config.connection_limits = ConnectionLimits.from_settings(settings) if settings else ConnectionLimits()
     return config
