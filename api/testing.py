@@ -112,9 +112,9 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    """A uvicorn server running `app` in a thread on a free loopback port."""
+    """A uvicorn server running `app` in a thread on a free loopback port (`http`: uvicorn's protocol class)."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, *, http: type | None = None):
         self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -126,6 +126,7 @@ class LiveServer:
             log_level="warning",
             ws="none",
             lifespan="on",
+            **({"http": http} if http is not None else {}),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

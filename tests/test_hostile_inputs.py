@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.server import GuardedH11Protocol, GuardedHttpToolsProtocol
 from api.store import EmbeddedStore
 from api.testing import EDITOR, LiveServer, fill, make_settings
 from api.ui import spreadsheet_safe
@@ -202,12 +203,12 @@ def closed_by_server(sockets: list[socket.socket], *, within: float) -> list[soc
     return [s for s in sockets if s not in open_]
 
 
-@pytest.fixture
-def guarded_server():
+@pytest.fixture(params=[GuardedHttpToolsProtocol, GuardedH11Protocol], ids=["httptools", "h11"])
+def guarded_server(request):
     """A real server with a 1 s header deadline, 2 s body periods and 50 connections per address."""
     store = fill(EmbeddedStore(None))
     settings = make_settings(header_timeout=1.0, body_timeout=2.0, max_connections_per_client=50)
-    with LiveServer(create_app(settings, store=store)) as server:
+    with LiveServer(create_app(settings, store=store), http=request.param) as server:
         yield server
 
 
@@ -288,5 +289,6 @@ def test_endless_headers_are_cut_off_with_431(guarded_server):
             with contextlib.suppress(OSError):
                 answer = sock.recv(4096)
     assert sent < 10_000_000, "the server read on"
-    assert answer.startswith(b"HTTP/1.1 431") or not answer  # the 431 may be lost to the reset
+    # h11 stops at its own 16 KiB bound with 400; the answer may also be lost to the reset.
+    assert answer[:12] in (b"HTTP/1.1 431", b"HTTP/1.1 400", b"")
     assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200
