@@ -12,9 +12,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import docs_page, facade, graph_store, loads, observability, publishing, query_routes, search, sparql, ui, void
-from api.auth import parse_tokens
+from api.auth import FailedChecks, parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
+from api.fairness import ClientMiddleware, FairShare
 from api.guard import Allowlist
 from api.named_queries import QueryRegistry
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
@@ -39,15 +40,19 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         )
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings.store, **settings.remote_options())
-        app.state.executor = make_executor(
-            app.state.store,
-            mode=settings.query_isolation,
-            slots=settings.max_concurrent_queries,
-            timeout=settings.query_timeout,
-            queue_timeout=settings.query_queue_timeout,
-            max_waiting=settings.max_queued_queries,
-            cache_bytes=int(settings.query_cache_mb * 1_000_000),
-            fast_path=settings.query_fast_path,
+        # Each client (token or address) holds at most its share of the slots and the queue (api/fairness.py).
+        app.state.executor = FairShare(
+            make_executor(
+                app.state.store,
+                mode=settings.query_isolation,
+                slots=settings.max_concurrent_queries,
+                timeout=settings.query_timeout,
+                queue_timeout=settings.query_queue_timeout,
+                max_waiting=settings.max_queued_queries,
+                cache_bytes=int(settings.query_cache_mb * 1_000_000),
+                fast_path=settings.query_fast_path,
+            ),
+            per_client=settings.max_queries_per_client,
         )
         if owns_store:
             # A server on its own store indexes it for search now, so that the first search does not wait
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     app.state.settings = settings
     app.state.queries = QueryRegistry()
     app.state.tokens = parse_tokens(settings.tokens)
+    app.state.failed_checks = FailedChecks(settings.auth_failures_per_minute)
     app.state.allowlist = Allowlist(settings.service_allowlist)
     install_error_handlers(app)
     if settings.cors_origins.strip():
@@ -100,6 +106,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     observability.install(app)
+    app.add_middleware(ClientMiddleware, tokens=app.state.tokens)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

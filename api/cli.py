@@ -871,6 +871,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import GuardedHttpToolsProtocol, server_config
 
     settings = _settings()
     if store:
@@ -884,10 +885,19 @@ def serve(
             raise typer.Exit(2)
         # Each worker process builds its own app from the environment (uvicorn's factory mode).
         os.environ["QUERSCHNITT_STORE"] = settings.store
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        # Each process reads its connection limits from the environment too (api/server.py).
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            http=GuardedHttpToolsProtocol,
+            ws="none",
+        )
         return
     target = _open(settings.store)
-    uvicorn.run(create_app(settings, store=target), host=host, port=port)
+    uvicorn.Server(server_config(create_app(settings, store=target), settings, host=host, port=port, ws="none")).run()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse
 from api.conneg import NotAcceptable
 from api.evaluate import EvaluationError
 from api.executor import Busy, DeadlineExceeded, WorkerFailed
+from api.fairness import ClientBusy
 from api.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,12 @@ def problem_for(error: Exception, *, timeout: float = 0) -> HttpProblem:
         if error.kind == "not-acceptable":
             return HttpProblem(406, f"Not acceptable: {error}")
         return HttpProblem(400, f"The query could not be evaluated: {error}")
+    if isinstance(error, ClientBusy):
+        return HttpProblem(
+            503,
+            f"You already have {error.share} queries running or waiting; try again when one of them has finished.",
+            {"Retry-After": "1"},
+        )
     if isinstance(error, Busy):
         # RFC 9110 §15.6.4: 503 with Retry-After for a temporary overload.
         return HttpProblem(503, "Too many queries are running; try again shortly.", {"Retry-After": "1"})

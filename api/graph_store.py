@@ -92,7 +92,8 @@ async def delete_graph(request: Request) -> Response:
 
 
 async def _write(request: Request, *, replace: bool) -> Response:
-    require(authenticate(request), Role.EDITOR)
+    principal = authenticate(request)
+    require(principal, Role.EDITOR)
     check_minted_for(request)
     graph = _writable_target(request)
     kind, _ = media_type(request)
@@ -109,6 +110,14 @@ async def _write(request: Request, *, replace: bool) -> Response:
     def write() -> bool:
         known = {g.iri: g for g in store.graphs()}
         existed = graph in known
+        if (
+            visibility is Visibility.PUBLIC
+            and existed
+            and known[graph].visibility is not Visibility.PUBLIC
+            and principal.role < Role.ADMIN
+        ):
+            # Publishing what staff kept internal (people, e-mails) is an admin's decision, not an editor's.
+            raise HttpProblem(403, f"Making the internal graph <{graph}> public needs the role admin.")
         # `querschnitt load --server` names the original source, so the metadata says where data came from.
         source = request.query_params.get("source") or f"Graph Store Protocol {'PUT' if replace else 'POST'}"
         quads = parse(body, rdf_format, base_iri=graph)

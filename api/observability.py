@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth import Role, authenticate, require
 from api.responses import TRUNCATED_HEADER
 from api.security import SecurityHeaders, SparqlNestingGuard, XmlEntityGuard
 from api.service_description import endpoint_iri
@@ -183,9 +184,16 @@ def install(app: FastAPI, *, access_log: bool | None = None) -> None:
             )
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", tags=["operations"], response_class=Response)
-    def prometheus_metrics() -> Response:
-        """Prometheus metrics (text exposition format 0.0.4)."""
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={401: {"description": "No staff token."}, 403: {"description": "Not a staff token."}},
+    )
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics (text exposition format 0.0.4); needs a staff token (reader or higher)."""
+        # The store's triple and graph counts include the internal graphs: not for anonymous callers.
+        require(authenticate(request), Role.READER)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     endpoint = urlsplit(endpoint_iri(settings).value)

@@ -71,6 +71,58 @@ class Settings(BaseSettings):
             "allows every IRI under it. Empty (the default) refuses all remote calls."
         ),
     )
+    max_queries_per_client: int = Field(
+        2,
+        ge=0,
+        description=(
+            "Queries one client (its token, else its address) may have running or waiting at once; one more "
+            "gets 503 with Retry-After at once, so that one client cannot take every slot (0: no bound)."
+        ),
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "Seconds a client has to send a request's headers, from connecting or from the end of the previous "
+            "answer; then the connection is closed (408)."
+        ),
+    )
+    body_timeout: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "A request body must bring at least `body_min_rate` bytes per second in every period of this many "
+            "seconds (while the server reads it); a slower one is closed (408)."
+        ),
+    )
+    body_min_rate: int = Field(1024, ge=0, description="Bytes per second a request body must at least arrive at.")
+    max_header_bytes: int = Field(
+        65_536, ge=1024, description="Largest request line and headers of one request; larger get 431."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "Open HTTP connections; one more takes the place of the one that has waited longest for its "
+            "request headers, or gets 503 if none waits."
+        ),
+    )
+    max_connections_per_client: int = Field(
+        100,
+        ge=0,
+        description=(
+            "Open HTTP connections from one address; one more gets 503 and is closed at once (0: no bound; "
+            "behind a reverse proxy every client has the proxy's address)."
+        ),
+    )
+    auth_failures_per_minute: int = Field(
+        10,
+        ge=0,
+        description=(
+            "Failed token checks one address may make per minute; further requests with a token get 429 with "
+            "Retry-After until the minute is over (0: no bound)."
+        ),
+    )
     max_body_bytes: int = Field(1_000_000, description="Largest query or update request body; larger get 413.")
     max_upload_bytes: int = Field(
         100_000_000, description="Largest Graph Store Protocol upload (PUT/POST /graphs); larger get 413."

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pyoxigraph import Literal, NamedNode, Quad
 
 from api.auth import hash_token
+from api.server import server_config
 from api.settings import Settings
 from api.store import EmbeddedStore, Visibility
 from loaders.vocab import DCAT, DCT, FOAF, ORG, PROV, RDF, SDG
@@ -111,13 +112,22 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    """A uvicorn server running `app` in a thread on a free loopback port."""
+    """A uvicorn server running `app` in a thread on a free loopback port (`http`: uvicorn's protocol class)."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, *, http: type | None = None):
         self.app = app
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws="none", lifespan="on")
+        config = server_config(
+            app,
+            getattr(app.state, "settings", None),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="none",
+            lifespan="on",
+            **({"http": http} if http is not None else {}),
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

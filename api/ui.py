@@ -18,6 +18,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ _VOCABULARIES = ("http://publications.europa.eu/resource/authority/", "http://dc
 # Namespaces of classes and properties: their terms show in prefixed form (sdgo:Target, qs:Project).
 _VOCABULARY_NAMESPACES = tuple(ns for prefix, ns in PREFIXES.items() if prefix != "sdg")
 # OWASP CSV injection: a cell starting with one of these is a formula in Excel and LibreOffice.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Checked after NFKC normalisation, which folds every compatibility form (full-width ＝, small ﹦, …) into these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 # -- sessions --------------------------------------------------------------------------------------
@@ -576,8 +578,18 @@ def login(
     page = page_for(request)
     if not _same_origin(request):
         return render(page, "login.html", {"next": "/", "error": "login.cross_site", "title": ""}, status=403)
+    checks = request.app.state.failed_checks
+    client, now = (request.client.host if request.client else "unknown"), time.monotonic()
+    wait = checks.wait(client, now)
+    if wait > 0:
+        # The same bound as for bearer tokens (api/auth.py): the form is no way around it.
+        context = {"next": _local_path(next), "error": "login.too_many", "title": page.t("login.title")}
+        response = render(page, "login.html", context, status=429)
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     role = _role_for_token(request, token) if token.strip() else None
     if role is None:
+        checks.failed(client, now)
         context = {"next": _local_path(next), "error": "login.invalid", "title": page.t("login.title")}
         return render(page, "login.html", context, status=401)
     old = request.cookies.get(SESSION_COOKIE)
@@ -888,7 +900,8 @@ def _int(raw: str | None, default: int) -> int:
 
 def spreadsheet_safe(text: str) -> str:
     """Text that a spreadsheet shows as text: a leading formula character gets an apostrophe (OWASP)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    first = unicodedata.normalize("NFKC", text[:1])
+    return "'" + text if first.startswith(_FORMULA_START) else text
 
 
 def export_table(page: Page, report: Report) -> tuple[list[str], list[list[str | float]]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import json
 import os
@@ -56,13 +57,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+METRICS_TOKEN = "bench-" + os.urandom(8).hex()
+
+
 def build(store: Path, scale: int) -> None:
     if not (store / "CURRENT").exists():
         subprocess.run([*CLI, "demo", "--store", str(store), "--scale", str(scale)], check=True, capture_output=True)
 
 
 def serve(store: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "QUERSCHNITT_STORE": str(store), "QUERSCHNITT_MAX_CONCURRENT_QUERIES": "8"}
+    env = {
+        **os.environ,
+        "QUERSCHNITT_STORE": str(store),
+        "QUERSCHNITT_MAX_CONCURRENT_QUERIES": "8",
+        # Every simulated client comes from 127.0.0.1: the per-address shares would turn the load into 503s.
+        "QUERSCHNITT_MAX_QUERIES_PER_CLIENT": "0",
+        "QUERSCHNITT_MAX_CONNECTIONS_PER_CLIENT": "0",
+        # /metrics needs a staff token.
+        "QUERSCHNITT_TOKENS": f"reader:{hashlib.sha256(METRICS_TOKEN.encode()).hexdigest()}",
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -268,7 +281,7 @@ def main() -> None:
         try:
             with httpx.Client(base_url=url, timeout=60) as client:
                 mix = requests_mix(client, gaps=not args.no_gaps)
-                triples = client.get("/metrics").text
+                triples = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
             results = []
             for clients in (int(c) for c in args.clients.split(",")):
                 peak["rss"] = 0

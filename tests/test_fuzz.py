@@ -196,7 +196,7 @@ def test_the_server_still_answers_after_the_fuzzing(fuzzed):
     # The metrics prove the generators above really sent their requests (and none got a 5xx).
     counts = [
         line
-        for line in httpx.get(f"{fuzzed.url}/metrics").text.splitlines()
+        for line in httpx.get(f"{fuzzed.url}/metrics", headers=READER).text.splitlines()
         if line.startswith("querschnitt_http_requests_total")
     ]
     assert sum(float(line.rsplit(" ", 1)[1]) for line in counts) > 200

@@ -14,13 +14,14 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from api.app import create_app
 from api.executor import ProcessExecutor
 from api.sparql_text import is_single_pattern
 from api.store import EmbeddedStore, Visibility
-from api.testing import EDITOR, READER, fill, make_settings
+from api.testing import ADMIN_TOKEN, EDITOR, INTERNAL_GRAPH, PUBLIC_GRAPH, READER, READER_TOKEN, fill, make_settings
 
 BIG_GRAPH = "http://example.org/graph/big"
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -152,6 +153,7 @@ def test_a_full_queue_answers_503_at_once_and_a_queued_query_waits_its_turn(serv
         max_queued_queries=1,
         query_queue_timeout=10.0,
         query_fast_path=False,
+        max_queries_per_client=0,  # all three come from one address: the queue, not the share, is tested
     )
     server = serve(create_app(settings, store=store))
     running, _ = in_background(server.sparql, EXPLOSIVE)
@@ -376,3 +378,103 @@ def test_one_triple_pattern_takes_the_fast_path(query):
 )
 def test_anything_more_goes_to_a_worker(query):
     assert not is_single_pattern(query)
+
+
+# -- fair shares (issue 14, item 6) --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_client_sending_bombs_cannot_starve_another_client(serve, tmp_path):
+    store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
+    settings = make_settings(
+        store=str(tmp_path / "store"),
+        query_timeout=2.0,
+        max_concurrent_queries=2,
+        query_queue_timeout=5.0,
+        max_queries_per_client=1,
+    )
+    server = serve(create_app(settings, store=store))
+    attacker = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=30)
+    outcomes: list[int] = []
+    bombs = [
+        threading.Thread(
+            target=lambda: outcomes.append(attacker.get(server.sparql, params={"query": EXPLOSIVE}).status_code)
+        )
+        for _ in range(6)
+    ]
+    for bomb in bombs:
+        bomb.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    response = httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=30)
+    assert response.status_code == 200 and response.json()["boolean"] is True
+    assert time.monotonic() - started < 1.0
+    for bomb in bombs:
+        bomb.join()
+    attacker.close()
+    assert sorted(outcomes) == [503] * 5 + [504]  # one query of its own at a time; the rest refused at once
+
+
+def test_a_configured_token_has_its_own_share_and_a_random_one_has_none(client):
+    from api.fairness import FairShare, client_key
+
+    assert isinstance(client.app.state.executor, FairShare)
+    known = {digest for digest, _ in client.app.state.tokens}
+
+    def key(token: str) -> str | None:
+        return client_key({"client": ("10.0.0.1", 5000), "headers": [(b"authorization", token.encode())]}, known)
+
+    assert key(f"Bearer {READER_TOKEN}") != key("") == key("Bearer random-guess") == "address:10.0.0.1"
+
+
+# -- who may see and decide what (issue 14, item 7) ------------------------------------------------------
+
+
+def test_metrics_need_a_staff_token(client):
+    assert client.get("/metrics").status_code == 401
+    metrics = client.get("/metrics", headers=READER)
+    assert metrics.status_code == 200 and "querschnitt_store_triples" in metrics.text
+    assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_only_an_admin_makes_an_internal_graph_public(client):
+    url = f"/graphs?graph={INTERNAL_GRAPH}&visibility=public"
+    refused = client.post(url, content=b"", headers={"Content-Type": "text/turtle", **EDITOR})
+    assert refused.status_code == 403 and "admin" in refused.text
+    assert INTERNAL_GRAPH not in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "text/turtle"}
+    assert client.post(url, content=b"", headers=admin).status_code == 204
+    assert INTERNAL_GRAPH in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
+    assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_an_editor_still_writes_public_graphs_and_internal_ones(client):
+    turtle = {"Content-Type": "text/turtle", **EDITOR}
+    body = b"<http://example.org/s> <http://example.org/p> 1 ."
+    assert (
+        client.put(f"/graphs?graph={PUBLIC_GRAPH}&visibility=public", content=body, headers=turtle).status_code == 204
+    )
+    assert client.post(f"/graphs?graph={INTERNAL_GRAPH}", content=body, headers=turtle).status_code == 204
+
+
+def test_failed_token_checks_are_limited_per_address(memory_store):
+    app = create_app(make_settings(auth_failures_per_minute=5), store=memory_store)
+    with TestClient(app) as client:
+        wrong = {"Authorization": "Bearer guess"}
+        statuses = [client.get("/sparql", params={"query": "ASK {}"}, headers=wrong).status_code for _ in range(8)]
+        assert statuses == [401] * 5 + [429] * 3
+        limited = client.get("/sparql", params={"query": "ASK {}"}, headers=READER)
+        assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 60
+        login = client.post("/login", data={"token": READER_TOKEN})
+        assert login.status_code == 429  # the login form is no way around it
+        assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # anonymous still answered
+
+
+def test_an_address_may_try_again_after_the_minute():
+    from api.auth import FailedChecks
+
+    checks = FailedChecks(2)
+    checks.failed("10.0.0.1", 0.0)
+    checks.failed("10.0.0.1", 1.0)
+    assert checks.wait("10.0.0.1", 30.0) == 30.0 and checks.wait("10.0.0.2", 30.0) == 0
+    assert checks.wait("10.0.0.1", 61.0) == 0

@@ -6,17 +6,23 @@ before and after, so "nothing written" is checked on the data, not on the status
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import select
+import socket
+import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.server import GuardedH11Protocol, GuardedHttpToolsProtocol
 from api.store import EmbeddedStore
-from api.testing import EDITOR, fill, make_settings
+from api.testing import EDITOR, LiveServer, fill, make_settings
 from api.ui import spreadsheet_safe
 from loaders.sheets import MAX_XLSX_UNPACKED_BYTES, read_sheets, write_sheets, xlsx_too_large
 from loaders.xml_guard import xml_entity_problem
@@ -154,3 +160,135 @@ def test_formula_like_text_in_exported_sheets_stays_text(tmp_path, payload):
 @pytest.mark.parametrize("payload", ["=1+1", "+1", "-1+1", "@A1", "\t=1"])
 def test_formula_like_labels_in_ui_exports_get_an_apostrophe(payload):
     assert spreadsheet_safe(payload) == "'" + payload
+
+
+# Full-width and small forms that spreadsheets read as `=`, `+`, `-`, `@` (issue 14, item 7).
+@pytest.mark.parametrize("payload", ["\uff1d1+1", "\ufe661+1", "\ufe62cmd", "\ufe63 2+3", "\uff20SUM(A1)"])
+def test_compatibility_forms_of_formula_characters_get_an_apostrophe_too(payload):
+    assert spreadsheet_safe(payload) == "'" + payload
+
+
+@pytest.mark.parametrize("text", ["\uff21mt f\u00fcr Stadtentwicklung", "\u00c4mter", "11.2", ""])
+def test_ordinary_labels_stay_as_they_are(text):
+    assert spreadsheet_safe(text) == text
+
+
+# -- connections that dribble (issue 14, item 4) ---------------------------------------------------------
+
+
+def dribblers(url: str, count: int, *, source: str, head: bytes) -> list[socket.socket]:
+    """`count` connections from the loopback address `source`, each having sent `head` and no more."""
+    host, port = url.removeprefix("http://").split(":")
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection((host, int(port)), timeout=5, source_address=(source, 0))
+        sock.sendall(head)
+        sockets.append(sock)
+    return sockets
+
+
+def closed_by_server(sockets: list[socket.socket], *, within: float) -> list[socket.socket]:
+    """The sockets the server closed within `within` seconds (EOF or reset), reading what it sent first."""
+    open_ = set(sockets)
+    deadline = time.monotonic() + within
+    while open_ and time.monotonic() < deadline:
+        readable, _, _ = select.select(list(open_), [], [], 0.2)
+        for sock in readable:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                open_.discard(sock)
+    return [s for s in sockets if s not in open_]
+
+
+@pytest.fixture(params=[GuardedHttpToolsProtocol, GuardedH11Protocol], ids=["httptools", "h11"])
+def guarded_server(request):
+    """A real server with a 1 s header deadline, 2 s body periods and 50 connections per address."""
+    store = fill(EmbeddedStore(None))
+    settings = make_settings(header_timeout=1.0, body_timeout=2.0, max_connections_per_client=50)
+    with LiveServer(create_app(settings, store=store), http=request.param) as server:
+        yield server
+
+
+def test_connections_that_dribble_header_bytes_are_closed_within_seconds(guarded_server):
+    sockets = dribblers(guarded_server.url, 300, source="127.0.0.2", head=b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    try:
+        started = time.monotonic()
+        # While they hold their connections, another client is answered at once.
+        assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.sendall(b"X")  # one more header byte: the deadline is for the headers, not for silence
+        closed = closed_by_server(sockets, within=5)
+        assert len(closed) == 300
+        assert time.monotonic() - started < 5
+        assert httpx.post(f"{guarded_server.url}/sparql", data={"query": "ASK {}"}, timeout=5).status_code == 200
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_one_address_cannot_hold_more_than_its_share_of_connections(guarded_server):
+    sockets = dribblers(guarded_server.url, 80, source="127.0.0.3", head=b"")
+    try:
+        # 30 of them get 503 and are closed at once, long before the header deadline.
+        assert len(closed_by_server(sockets, within=0.8)) == 30
+        assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_body_that_dribbles_is_closed_with_408(guarded_server):
+    head = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 1000\r\n\r\n"
+    (sock,) = dribblers(guarded_server.url, 1, source="127.0.0.4", head=head)
+    with sock:
+        started, answer = time.monotonic(), b""
+        sock.settimeout(0.5)
+        while time.monotonic() - started < 8:
+            with contextlib.suppress(OSError):
+                sock.sendall(b" ")
+            try:
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - started < 6
+    assert httpx.post(f"{guarded_server.url}/sparql", data={"query": "ASK {}"}, timeout=5).status_code == 200
+
+
+def test_at_the_connection_bound_a_new_client_takes_the_place_of_the_oldest_dribbler():
+    settings = make_settings(header_timeout=5.0, max_connections=100, max_connections_per_client=0)
+    with LiveServer(create_app(settings, store=fill(EmbeddedStore(None)))) as server:
+        sockets = dribblers(server.url, 150, source="127.0.0.5", head=b"GET / HTTP/1.1\r\n")
+        try:
+            started = time.monotonic()
+            assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+            assert time.monotonic() - started < 1.0  # not after the 5 s header deadline
+            assert len(closed_by_server(sockets, within=0.5)) >= 50  # the oldest made room
+            assert len(server.server.server_state.connections) <= 100
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+def test_endless_headers_are_cut_off_with_431(guarded_server):
+    (sock,) = dribblers(guarded_server.url, 1, source="127.0.0.6", head=b"GET / HTTP/1.1\r\nX-A: ")
+    sent, answer = 0, b""
+    with sock:
+        try:
+            while sent < 50_000_000:  # 50 MB of one header line if nobody stops it
+                sock.sendall(b"a" * 1_000_000)
+                sent += 1_000_000
+        except OSError:
+            with contextlib.suppress(OSError):
+                answer = sock.recv(4096)
+    assert sent < 10_000_000, "the server read on"
+    # h11 stops at its own 16 KiB bound with 400; the answer may also be lost to the reset.
+    assert answer[:12] in (b"HTTP/1.1 431", b"HTTP/1.1 400", b"")
+    assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.observability import ACCESS_LOGGER, Observe
-from api.testing import PERSON, SECRETS, make_settings
+from api.testing import PERSON, READER, SECRETS, make_settings
 
 SAMPLE_VALUES = {
     "path": "department/stadtentwicklung",
@@ -44,7 +44,7 @@ def public_get_paths(app) -> list[str]:
 
 
 def metric(client: TestClient, name: str, **labels: str) -> float:
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=READER).text
     total = 0.0
     for line in text.splitlines():
         if line.startswith(name) and all(f'{k}="{v}"' in line for k, v in labels.items()):

@@ -22,6 +22,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 from api.app import create_app
 from api.store import EmbeddedStore
 from api.testing import (
+    ADMIN_TOKEN,
     DATASET,
     DEPARTMENT,
     EDITOR,
@@ -512,12 +513,14 @@ def test_gsp_put_creates_then_replaces_a_graph(writable):
 def test_gsp_put_makes_a_new_graph_internal_unless_asked(writable):
     gsp(writable, "PUT", content=TURTLE_BODY, headers={"Content-Type": "text/turtle", **EDITOR})
     assert gsp(writable, "GET").status_code == 404
+    # Making the now internal graph public is an admin's decision (issue 14, item 7).
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     gsp(
         writable,
         "PUT",
         content=TURTLE_BODY,
         params={"visibility": "public"},
-        headers={"Content-Type": "text/turtle", **EDITOR},
+        headers={"Content-Type": "text/turtle", **admin},
     )
     assert gsp(writable, "GET").status_code == 200
 
