@@ -21,7 +21,17 @@ from api.app import create_app
 from api.executor import ProcessExecutor
 from api.sparql_text import is_single_pattern
 from api.store import EmbeddedStore, Visibility
-from api.testing import ADMIN_TOKEN, EDITOR, INTERNAL_GRAPH, PUBLIC_GRAPH, READER, READER_TOKEN, fill, make_settings
+from api.testing import (
+    ADMIN_TOKEN,
+    EDITOR,
+    INTERNAL_GRAPH,
+    PERSON_NAME,
+    PUBLIC_GRAPH,
+    READER,
+    READER_TOKEN,
+    fill,
+    make_settings,
+)
 
 BIG_GRAPH = "http://example.org/graph/big"
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -438,14 +448,26 @@ def test_metrics_need_a_staff_token(client):
 
 
 def test_only_an_admin_makes_an_internal_graph_public(client):
-    url = f"/graphs?graph={INTERNAL_GRAPH}&visibility=public"
+    drafts = INTERNAL_GRAPH.replace("test-internal", "drafts")
+    turtle = {"Content-Type": "text/turtle", **EDITOR}
+    body = b"<http://example.org/s> <http://example.org/p> 1 ."
+    assert client.put(f"/graphs?graph={drafts}&visibility=internal", content=body, headers=turtle).status_code == 201
+    url = f"/graphs?graph={drafts}&visibility=public"
     refused = client.post(url, content=b"", headers={"Content-Type": "text/turtle", **EDITOR})
     assert refused.status_code == 403 and "admin" in refused.text
-    assert INTERNAL_GRAPH not in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
+    assert drafts not in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "text/turtle"}
     assert client.post(url, content=b"", headers=admin).status_code == 204
-    assert INTERNAL_GRAPH in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
+    assert drafts in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
     assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_not_even_an_admin_makes_a_graph_holding_people_public(client):
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "text/turtle"}
+    refused = client.post(f"/graphs?graph={INTERNAL_GRAPH}&visibility=public", content=b"", headers=admin)
+    assert refused.status_code == 400 and "personal data" in refused.text
+    assert INTERNAL_GRAPH not in {g.iri for g in client.app.state.store.graphs(include_internal=False)}
+    assert PERSON_NAME not in client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"}).text
 
 
 def test_an_editor_still_writes_public_graphs_and_internal_ones(client):
