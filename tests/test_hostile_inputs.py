@@ -221,9 +221,10 @@ def test_connections_that_dribble_header_bytes_are_closed_within_seconds(guarded
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.sendall(b"X")  # one more header byte: the deadline is for the headers, not for silence
-        closed = closed_by_server(sockets, within=5)
+        # The deadline is 1 s; 10 s of slack keeps a loaded CI machine from failing a correct server.
+        closed = closed_by_server(sockets, within=10)
         assert len(closed) == 300
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10
         assert httpx.post(f"{guarded_server.url}/sparql", data={"query": "ASK {}"}, timeout=5).status_code == 200
     finally:
         for sock in sockets:
@@ -263,14 +264,14 @@ def test_a_body_that_dribbles_is_closed_with_408(guarded_server):
 
 
 def test_at_the_connection_bound_a_new_client_takes_the_place_of_the_oldest_dribbler():
-    settings = make_settings(header_timeout=5.0, max_connections=100, max_connections_per_client=0)
+    settings = make_settings(header_timeout=30.0, max_connections=100, max_connections_per_client=0)
     with LiveServer(create_app(settings, store=fill(EmbeddedStore(None)))) as server:
         sockets = dribblers(server.url, 150, source="127.0.0.5", head=b"GET / HTTP/1.1\r\n")
         try:
             started = time.monotonic()
             assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
-            assert time.monotonic() - started < 1.0  # not after the 5 s header deadline
-            assert len(closed_by_server(sockets, within=0.5)) >= 50  # the oldest made room
+            assert time.monotonic() - started < 10  # not after the 30 s header deadline
+            assert len(closed_by_server(sockets, within=10)) >= 50  # the oldest made room
             assert len(server.server.server_state.connections) <= 100
         finally:
             for sock in sockets:
