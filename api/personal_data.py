@@ -23,6 +23,7 @@ PERSON_LINKS = frozenset({ORG.member, QS.contactPerson, ORG.hasMember})
 # Statements that are personal when their subject is a person (a department may have a mailbox too).
 PERSON_DETAILS = frozenset({FOAF.mbox, FOAF.phone, FOAF.name, FOAF.givenName, FOAF.familyName, ORG.memberOf})
 _EXAMPLES = 3
+_TYPE = RDF.type  # a constant: the namespace makes a new term on every attribute access
 
 
 class PersonalDataWatch:
@@ -37,7 +38,7 @@ class PersonalDataWatch:
     def watch(self, quads: Iterable[Quad]) -> Iterator[Quad]:
         for q in quads:
             p = q.predicate
-            if p == RDF.type and q.object in PERSON_TYPES:
+            if p == _TYPE and q.object in PERSON_TYPES:
                 self.persons.add(q.subject)
                 self._note(q, f"{q.subject} a {q.object}")
             elif p in PERSON_LINKS:

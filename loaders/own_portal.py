@@ -11,18 +11,20 @@ from pyoxigraph import NamedNode, Quad
 
 from loaders.vocab import DCAT, DCT, OWL, RDF
 
+_TYPE, _DATASET, _PUBLISHER, _SAME_AS = RDF.type, DCAT.Dataset, DCT.publisher, OWL.sameAs
+
 
 def own_portal_links(quads: list[Quad], municipality: NamedNode) -> list[Quad]:
     """`publisher owl:sameAs municipality` for each publisher of the datasets among `quads`, in their graph;
     a dataset the portal names no publisher for gets the municipality as its publisher."""
-    datasets = {q.subject: q.graph_name for q in quads if q.predicate == RDF.type and q.object == DCAT.Dataset}
+    datasets = {q.subject: q.graph_name for q in quads if q.predicate == _TYPE and q.object == _DATASET}
     published = {
-        q.subject: (q.object, q.graph_name) for q in quads if q.predicate == DCT.publisher and q.subject in datasets
+        q.subject: (q.object, q.graph_name) for q in quads if q.predicate == _PUBLISHER and q.subject in datasets
     }
     links = {
-        Quad(publisher, OWL.sameAs, municipality, graph)
+        Quad(publisher, _SAME_AS, municipality, graph)
         for publisher, graph in published.values()
         if publisher != municipality
     }
-    links |= {Quad(d, DCT.publisher, municipality, g) for d, g in datasets.items() if d not in published}
+    links |= {Quad(d, _PUBLISHER, municipality, g) for d, g in datasets.items() if d not in published}
     return sorted(links, key=str)
