@@ -62,6 +62,7 @@ from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
 
 from api.auth import authenticate
+from api.collation import sort_key
 from api.derived import DERIVED_GRAPHS
 from api.store import QuerySource, Visibility
 from loaders.vocab import PREFIXES, SDG
@@ -598,7 +599,7 @@ def _build_doc(view: _View, subject: str) -> Doc | None:
         context += view.get("role", subject)
     elif kind is Kind.DEPARTMENT:
         context += [label for parent in view.get("parent", subject) if (label := view.label(parent))]
-    departments = sorted(set(departments), key=lambda d: (d[2] != "lead", d[1] or "", d[0]))
+    departments = sorted(set(departments), key=lambda d: (d[2] != "lead", sort_key(d[1] or ""), d[0]))
     context += [label for _, label, _ in departments if label]
     sdg = view.sdg_links(subject)
     sdg_codes = {a for _, c, _ in sdg for a in _ancestors(c)}

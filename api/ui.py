@@ -36,6 +36,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from api import i18n
 from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
+from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
 from api.derived import DERIVED_NS
 from api.named_queries import ParameterError
@@ -647,7 +648,7 @@ def heatmap(page: Page, labels: Labels) -> Heatmap:
             n = counts[iri].get(goal.goal or 0, 0)
             cells.append((n, 0 if n == 0 else max(1, math.ceil(4 * n / maximum))))
         rows.append((ref, cells))
-    rows.sort(key=lambda r: r[0].label.casefold())
+    rows.sort(key=lambda r: sort_key(r[0].label))
     return Heatmap(goals, rows, maximum)
 
 
@@ -761,7 +762,7 @@ def departments(page: Page, labels: Labels) -> list[Ref]:
         if "name" in row:
             labels.cache.setdefault(iri, row["name"].value)
         refs[iri] = labels.ref(iri)
-    return sorted(refs.values(), key=lambda r: r.label.casefold())
+    return sorted(refs.values(), key=lambda r: sort_key(r.label))
 
 
 def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None) -> Report:
@@ -1009,18 +1010,18 @@ def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None
         "concept": labels.ref(concept) if concept else None,
         "departments": sorted(
             (
-                (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: r.label.casefold()))
+                (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: sort_key(r.label)))
                 for d, ps in by_department.items()
             ),
-            key=lambda pair: pair[0].label.casefold(),
+            key=lambda pair: sort_key(pair[0].label),
         ),
         "people": sorted(
             (
-                (labels.ref(p), sorted((labels.ref(x) for x in ps), key=lambda r: r.label.casefold()))
+                (labels.ref(p), sorted((labels.ref(x) for x in ps), key=lambda r: sort_key(r.label)))
                 for p, ps in people.items()
                 if page.staff
             ),
-            key=lambda pair: pair[0].label.casefold(),
+            key=lambda pair: sort_key(pair[0].label),
         ),
     }
 
@@ -1365,7 +1366,7 @@ def entity_page(request: Request, path: str) -> Response:
     for predicate in _FACTS.get(kind, ()):
         if predicate in values:
             shown = [show(labels, o) for o in values[predicate]]
-            facts.append((page.t(f"pred.{_short_iri(predicate)}"), sorted(shown, key=lambda v: str(v))))
+            facts.append((page.t(f"pred.{_short_iri(predicate)}"), sorted(shown, key=lambda v: sort_key(str(v)))))
     all_values = sorted(
         (
             (_predicate_label(page, p), sorted((show(labels, o) for o in os), key=_display_order))
@@ -1374,7 +1375,7 @@ def entity_page(request: Request, path: str) -> Response:
             # relations (api/derived.py) repeat the source data for the gap queries.
             if p != PROV.qualifiedAssociation.value and not p.startswith(DERIVED_NS)
         ),
-        key=lambda pair: pair[0].casefold(),
+        key=lambda pair: sort_key(pair[0]),
     )
     kind_label = sdg().kind(iri) if kind == "sdg" else "indicator_local" if kind == "indicator" else kind
     return render(
@@ -1403,7 +1404,7 @@ def not_found(page: Page) -> HTMLResponse:
 
 def _display_order(value: Ref | Value) -> tuple:
     code = getattr(value, "code", None)
-    return (_code_key(code) if code else (), str(value).casefold())
+    return (_code_key(code) if code else (), sort_key(str(value)))
 
 
 def _predicate_label(page: Page, predicate: str) -> str:
@@ -1428,7 +1429,7 @@ def _refs(labels: Labels, iris: Any) -> list[Ref]:
     unique = {i.value if isinstance(i, NamedNode) else i for i in iris}
     labels.prefetch(unique)
     return sorted(
-        (labels.ref(i) for i in unique), key=lambda r: (_code_key(r.code) if r.code else (), r.label.casefold())
+        (labels.ref(i) for i in unique), key=lambda r: (_code_key(r.code) if r.code else (), sort_key(r.label))
     )
 
 
@@ -1470,13 +1471,13 @@ def _department_sections(page: Page, labels: Labels, iri: NamedNode, values: dic
         [labels.ref(p), Value(_role_label(page, projects[p]["role"])), _refs(labels, projects[p]["sdg"])] for p in shown
     ]
     if not paging:
-        table.sort(key=lambda r: r[0].label.casefold())
+        table.sort(key=lambda r: sort_key(r[0].label))
     by_goal: dict[int, list[Ref]] = defaultdict(list)
     for p in shown:
         for goal in sorted({int(sdg().notation(sdg().goal_of(s))) for s in projects[p]["sdg"]}):
             by_goal[goal].append(labels.ref(p))
     goals = [
-        (labels.ref(SDG[str(g)].value), sorted(refs, key=lambda r: r.label.casefold()))
+        (labels.ref(SDG[str(g)].value), sorted(refs, key=lambda r: sort_key(r.label)))
         for g, refs in sorted(by_goal.items())
     ]
     sections = [
@@ -1500,7 +1501,7 @@ def _department_sections(page: Page, labels: Labels, iri: NamedNode, values: dic
             for person, role in shown_rows
         ]
         if not paging:
-            members.sort(key=lambda r: r[0].label.casefold())
+            members.sort(key=lambda r: sort_key(r[0].label))
         sections.append(Section("people", page.t("section.people"), members, ["col.person", "col.role"], **paging))
     return sections
 
@@ -1520,7 +1521,7 @@ def _bridges(page: Page, labels: Labels, iri: NamedNode) -> Section:
     labels.prefetch(shown)
     items = [[labels.ref(other), _refs(labels, targets[other])] for other in shown]
     if not paging:
-        items.sort(key=lambda item: (-shared[item[0].iri], item[0].label.casefold()))
+        items.sort(key=lambda item: (-shared[item[0].iri], sort_key(item[0].label)))
     return Section("bridges", heading, items, ["col.department", "col.shared_targets"], **paging)
 
 
@@ -1529,7 +1530,7 @@ def _project_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) 
     departments = values.get(PROV.wasAssociatedWith.value, [])
     labels.prefetch(d.value for d in departments if isinstance(d, NamedNode))
     involved = [[labels.ref(d), Value(_role_label(page, roles.get(d.value)))] for d in departments]
-    involved.sort(key=lambda r: (r[1].text != page.t("role.lead"), r[0].label.casefold()))
+    involved.sort(key=lambda r: (r[1].text != page.t("role.lead"), sort_key(r[0].label)))
     sections = [
         Section("departments", page.t("section.departments"), involved, ["col.department", "col.role"]),
         _link_section(page, labels, "sdg", page.t("section.sdg"), values.get(QS.contributesTo.value, [])),
@@ -1550,7 +1551,7 @@ def _unused_pairs(page: Page, labels: Labels, iri: NamedNode, key: str, text: st
     labels.prefetch(entity for entity, _ in shown)
     items = [[labels.ref(entity), labels.ref(target)] for entity, target in shown]
     if not paging:
-        items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
+        items.sort(key=lambda r: (sort_key(r[0].label), _code_key(r[1].code or "")))
     return Section(key, heading, items, [f"col.{other}", "col.target"], f"section.{text}.note", **paging)
 
 
@@ -1644,9 +1645,9 @@ def _who(page: Page, labels: Labels, iri: NamedNode) -> Section:
                 by_department[row["department"].value].add(row["project"].value)
     labels.prefetch([*shown, *(p for d in shown for p in by_department[d])])
     items = [
-        [labels.ref(d), sorted((labels.ref(p) for p in by_department[d]), key=lambda r: r.label.casefold())]
+        [labels.ref(d), sorted((labels.ref(p) for p in by_department[d]), key=lambda r: sort_key(r.label))]
         for d in shown
     ]
     if not paging:
-        items.sort(key=lambda item: item[0].label.casefold())
+        items.sort(key=lambda item: sort_key(item[0].label))
     return Section("who", heading, items, ["col.department", "col.projects"], **paging)

@@ -23,12 +23,13 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 import api.store
 from api import i18n, publishing, search, ui
 from api.app import create_app
+from api.collation import sort_key
 from api.demo import load_demo
 from api.named_queries import QueryRegistry
 from api.store import EmbeddedStore, Visibility
 from api.testing import READER, READER_TOKEN, fill, make_settings
 from loaders.sdg import SdgIndex
-from loaders.vocab import DCT, PROV, QS, RDF
+from loaders.vocab import DCT, FOAF, ORG, PROV, QS, RDF
 
 BASE = "https://musterstadt.example/id/"
 TEMPLATES = Path(ui.__file__).parent / "templates" / "ui"
@@ -578,3 +579,47 @@ def test_print_stylesheet_hides_navigation_and_forms():
     css = (Path(ui.__file__).parent / "static" / "ui" / "ui.css").read_text()
     print_rules = css[css.index("@media print") :]
     assert all(selector in print_rules for selector in (".site-nav", ".filters", ".search-form", ".paging"))
+
+
+# -- German sort order (issue 18, item 5) -----------------------------------------------------------
+
+
+def test_names_sort_as_in_a_german_dictionary_not_by_code_point():
+    names = [
+        "Zollamt",
+        "Übersetzungsbüro",
+        "ÖPNV-Haltestellen",
+        "Ordnungsamt",
+        "Kämmerei",
+        "Kulturamt",
+        "Straße 10",
+        "Straße 2",
+    ]
+    assert sorted(names, key=sort_key) == [
+        "Kämmerei",
+        "Kulturamt",
+        "ÖPNV-Haltestellen",
+        "Ordnungsamt",
+        "Straße 2",
+        "Straße 10",
+        "Übersetzungsbüro",
+        "Zollamt",
+    ]
+
+
+def test_department_lists_put_umlauts_under_their_base_letter():
+    store = fill(EmbeddedStore(None))
+    graph = NamedNode(f"{BASE}graph/collation")
+    quads = []
+    for key, name in (("z", "Zollamt"), ("oe", "Ökologiebüro"), ("o", "Ordnungsamt"), ("a", "Amt für Umwelt")):
+        department = NamedNode(f"{BASE}department/{key}")
+        quads += [
+            Quad(department, RDF.type, ORG.OrganizationalUnit, graph),
+            Quad(department, FOAF.name, Literal(name), graph),
+        ]
+    store.replace_graph(graph.value, quads, visibility=Visibility.PUBLIC, source="t", loader="t", checksum="c")
+    with TestClient(ui_app(store), base_url="https://testserver") as client:
+        select_ = html(client.get("/gaps/missing-bridges")).find("select", id="filter-department")
+    shown = [o.text() for o in select_.find_all("option")[1:]]
+    assert shown.index("Ökologiebüro") < shown.index("Ordnungsamt") < shown.index("Zollamt")
+    assert shown == sorted(shown, key=sort_key)
