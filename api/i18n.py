@@ -203,7 +203,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dashboard.heatmap": "Projekte je Amt und SDG-Ziel",
         "dashboard.heatmap.intro": (
             "Jede Zelle zählt die Projekte eines Amts (federführend oder als Partner) zu einem der 17 Ziele. "
-            "Die Spaltenköpfe tragen die offizielle Farbe des Ziels."
+            "Die Spaltenköpfe tragen die offizielle Farbe des Ziels. Auch Ämter ohne Projekte haben eine Zeile: "
+            "eine Zeile voller Nullen ist ein Befund."
         ),
         "dashboard.heatmap.legend": "Je dunkler die Zelle, desto mehr Projekte (höchster Wert: {maximum}).",
         "dashboard.heatmap.caption": "Anzahl der Projekte je Amt (Zeilen) und SDG-Ziel (Spalten)",
@@ -374,7 +375,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dashboard.heatmap": "Projects per department and SDG",
         "dashboard.heatmap.intro": (
             "Each cell counts a department's projects (as lead or partner) on one of the 17 goals. "
-            "The column headers carry each goal's official colour."
+            "The column headers carry each goal's official colour. Departments without projects have a row too: "
+            "a row of zeros is a finding."
         ),
         "dashboard.heatmap.legend": "The darker the cell, the more projects (highest value: {maximum}).",
         "dashboard.heatmap.caption": "Number of projects per department (rows) and SDG (columns)",

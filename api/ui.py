@@ -626,10 +626,26 @@ class Heatmap:
     goals: list[Ref]
     rows: list[tuple[Ref, list[tuple[int, int]]]]  # department, per goal (count, level)
     maximum: int
+    legend: list[tuple[int, str]]  # level, the counts it stands for ("0", "1", "2–3")
+
+
+def shade(n: int, maximum: int) -> int:
+    """The shade of a cell: the count itself up to 4, else a quarter of the maximum (0 only for 0)."""
+    if n <= 0:
+        return 0
+    return n if maximum <= 4 else max(1, math.ceil(4 * n / maximum))
+
+
+def legend(maximum: int) -> list[tuple[int, str]]:
+    """The shades the data uses, each with the counts it stands for: a scale that ends at the maximum."""
+    counts: dict[int, list[int]] = defaultdict(list)
+    for n in range(maximum + 1):
+        counts[shade(n, maximum)].append(n)
+    return [(level, str(ns[0]) if len(ns) == 1 else f"{ns[0]}\u2013{ns[-1]}") for level, ns in sorted(counts.items())]
 
 
 def heatmap(page: Page, labels: Labels) -> Heatmap:
-    """Department × goal project counts from `coverage-matrix`, shaded in quarters of the maximum."""
+    """Department × goal project counts from `coverage-matrix`: every department, a row of zeros too."""
     counts: dict[str, dict[int, int]] = defaultdict(dict)
     for row in named(page, "coverage-matrix"):
         department, goal = row.get("department"), row.get("goal")
@@ -637,19 +653,22 @@ def heatmap(page: Page, labels: Labels) -> Heatmap:
             continue
         n = int(sdg().notation(sdg().goal_of(goal)))
         counts[department.value][n] = counts[department.value].get(n, 0) + int(row["projects"].value)
+    # The query's matrix is complete, but a department the caller sees without any row still gets one:
+    # a department that works on no goal is a finding, not noise.
+    for department in departments(page, labels):
+        counts.setdefault(department.iri, {})
     maximum = max((c for per in counts.values() for c in per.values()), default=0)
     goals = [labels.ref(g) for g in sdg().goals()]
     rows = []
-    # The query's matrix is complete (zeros too); departments without any project get no row.
-    for iri in (d for d, per in counts.items() if any(per.values())):
+    for iri in counts:
         ref = labels.ref(iri)
         cells = []
         for goal in goals:
             n = counts[iri].get(goal.goal or 0, 0)
-            cells.append((n, 0 if n == 0 else max(1, math.ceil(4 * n / maximum))))
+            cells.append((n, shade(n, maximum)))
         rows.append((ref, cells))
     rows.sort(key=lambda r: sort_key(r[0].label))
-    return Heatmap(goals, rows, maximum)
+    return Heatmap(goals, rows, maximum, legend(maximum))
 
 
 @dataclass

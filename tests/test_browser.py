@@ -20,7 +20,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.store import EmbeddedStore
 from api.testing import READER_TOKEN, LiveServer, make_settings
-from loaders.vocab import PROV, QS
+from loaders.vocab import ORG, PROV, QS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -117,20 +117,33 @@ def departments_with_projects(store) -> int:
     return int(next(iter(store.query(sparql)))["n"].value)
 
 
+def all_departments(store) -> int:
+    sparql = f"SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?d a <{ORG.OrganizationalUnit.value}> }}"
+    return int(next(iter(store.query(sparql)))["n"].value)
+
+
 # -- what a person sees ---------------------------------------------------------------------------
 
 
-def test_dashboard_heatmap_shows_a_number_in_every_cell(page, store):
+def test_dashboard_heatmap_shows_every_department_with_a_number_in_every_cell(page, store):
     browser = page("/")
     rows = browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr")
     headers = browser.find_elements(By.CSS_SELECTOR, "#heatmap thead th.goal")
     assert heading(browser).startswith("Nachhaltigkeit in Musterstadt")
     assert [h.text for h in headers] == [str(n) for n in range(1, 18)]
-    assert len(rows) == departments_with_projects(store)
+    assert len(rows) == all_departments(store) > departments_with_projects(store)
     for row in rows:
         cells = row.find_elements(By.TAG_NAME, "td")
         assert len(cells) == 17
         assert all(cell.is_displayed() and cell.text.isdigit() for cell in cells)
+
+
+def test_dashboard_legend_shows_the_counts_of_the_data(page):
+    browser = page("/")
+    cells = [int(td.text) for td in browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody td")]
+    swatches = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#heatmap-legend .swatch")]
+    assert swatches[0] == "0" and swatches[-1].split("\u2013")[-1] == str(max(cells))
+    assert all(s.is_displayed() for s in browser.find_elements(By.CSS_SELECTOR, "#heatmap-legend .swatch"))
 
 
 def test_dashboard_names_the_top_missing_bridge_in_a_sentence(page):

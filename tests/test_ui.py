@@ -105,13 +105,40 @@ def departments_with_projects(store) -> int:
     return int(rows[0]["n"].value)
 
 
-def test_heatmap_has_a_row_per_department_with_projects_and_17_goal_columns(ui_client, store):
+def all_departments(store) -> int:
+    rows = select(store, f"SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?d a <{ORG.OrganizationalUnit.value}> }}")
+    return int(rows[0]["n"].value)
+
+
+def test_heatmap_has_a_row_for_every_department_and_17_goal_columns(ui_client, store):
     table = html(ui_client.get("/")).find("table", id="heatmap")
     goal_headers = [th for th in table.find("thead").find_all("th") if "goal" in th.classes()]
     rows = table.find("tbody").find_all("tr")
     assert [th.text() for th in goal_headers] == [str(n) for n in range(1, 18)]
-    assert len(rows) == departments_with_projects(store) >= 12
+    assert len(rows) == all_departments(store) > departments_with_projects(store) >= 12
     assert all(len(row.find_all("td")) == 17 for row in rows)
+
+
+def test_heatmap_shows_departments_without_projects_as_a_row_of_zeros(ui_client, store):
+    table = html(ui_client.get("/")).find("table", id="heatmap")
+    rows = {tr.find("th").text(): [td.text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")}
+    zeros = [name for name, cells in rows.items() if set(cells) == {"0"}]
+    assert len(zeros) == all_departments(store) - departments_with_projects(store) >= 1
+
+
+def test_heatmap_legend_scale_ends_at_the_highest_count(ui_client):
+    page = html(ui_client.get("/"))
+    cells = [int(td.text()) for td in page.find("table", id="heatmap").find("tbody").find_all("td")]
+    legend = page.find("p", id="heatmap-legend")
+    swatches = [s.text() for s in legend.find_all("span") if "swatch" in s.classes()]
+    assert swatches[0] == "0" and swatches[-1].split("\u2013")[-1] == str(max(cells))
+    assert str(max(cells)) in legend.text()
+
+
+def test_heatmap_legend_groups_counts_when_the_maximum_is_above_four():
+    assert ui.legend(3) == [(0, "0"), (1, "1"), (2, "2"), (3, "3")]
+    assert ui.legend(8) == [(0, "0"), (1, "1\u20132"), (2, "3\u20134"), (3, "5\u20136"), (4, "7\u20138")]
+    assert [ui.shade(n, 8) for n in (0, 1, 2, 3, 8)] == [0, 1, 1, 2, 4]
 
 
 def test_heatmap_cells_print_the_project_counts_of_the_coverage_matrix(ui_client, app, store):
