@@ -69,6 +69,12 @@ GAP_COLUMNS: dict[str, tuple[str, ...]] = {
     "blind-spots": ("target",),
     "silo-departments": ("department", "projects", "shared_share"),
 }
+# The departments behind a report's entities, shown next to them: whom staff call about the row (issue 18).
+# Column of the query → the column that lists the departments holding a dataset or running a project.
+GAP_HOLDERS: dict[str, dict[str, str]] = {
+    "unused-datasets": {"dataset": "dataset_departments", "project": "project_departments"},
+    "unmeasured-projects": {"project": "project_departments"},
+}
 # Filters handed to a query's own parameters where they mean the same as the page's filter (see each
 # query's header); the page filters the rows itself too, so a query without them still works.
 _PUSHDOWN: dict[str, tuple[str, ...]] = {
@@ -765,11 +771,14 @@ _INVOLVED = (
 )
 
 
+Cell = Ref | Value | list[Ref]
+
+
 @dataclass
 class Report:
     kind: str
     columns: list[str]
-    rows: list[list[Ref | Value]]
+    rows: list[list[Cell]]
     total: int
 
 
@@ -790,10 +799,12 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
     wanted = {"department": department or "", "sdg": str(goal or "")}
     rows = named(page, kind, {k: v for k, v in wanted.items() if k in _PUSHDOWN.get(kind, ())})
     columns = list(GAP_COLUMNS[kind])
-    if department:
-        involved: dict[str, set[str]] = defaultdict(set)
+    holders = GAP_HOLDERS.get(kind, {})
+    involved: dict[str, set[str]] = defaultdict(set)
+    if department or holders:
         for row in _rows(page, _INVOLVED):
             involved[row["entity"].value].add(row["department"].value)
+    if department:
         rows = [
             r
             for r in rows
@@ -828,7 +839,24 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
         shown.append(cells)
     if kind != "silo-departments":  # its own order (working alone first) is the point; the others are unordered
         shown.sort(key=lambda cells: [_display_order(c) for c in cells])
+    if holders:
+        labels.prefetch({d for ds in involved.values() for d in ds})
+        shown = [_with_holders(labels, columns, cells, holders, involved) for cells in shown]
+        columns = [c for column in columns for c in ((column, holders[column]) if column in holders else (column,))]
     return Report(kind, columns, shown, len(shown))
+
+
+def _with_holders(
+    labels: Labels, columns: list[str], cells: list[Cell], holders: dict[str, str], involved: dict[str, set[str]]
+) -> list[Cell]:
+    """The row with, after each dataset or project, the departments holding or running it, by name."""
+    out: list[Cell] = []
+    for column, cell in zip(columns, cells, strict=True):
+        out.append(cell)
+        if column in holders:
+            iris = involved.get(cell.iri, set()) if isinstance(cell, Ref) else set()
+            out.append(sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label)))
+    return out
 
 
 def _goal_param(raw: str | None) -> int | None:
@@ -912,45 +940,55 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def export_table(page: Page, report: Report) -> tuple[list[str], list[list[str | float]]]:
-    """Header and rows for CSV/XLSX: each entity column twice (IRI, label); numbers stay numbers."""
-    entity = [any(isinstance(cells[i], Ref) for cells in report.rows) for i in range(len(report.columns))]
-    header: list[str] = []
-    for column, is_entity in zip(report.columns, entity, strict=True):
-        header.extend([column, f"{column}_label"] if is_entity else [column])
+    """Header and rows for CSV/XLSX, for people: the columns' names in the page's language, labels first and
+    the entities' IRIs in the last columns; numbers stay numbers; several departments in one cell."""
+    entity = [any(isinstance(cells[i], Ref | list) for cells in report.rows) for i in range(len(report.columns))]
+    names = [page.t(f"col.{column}") for column in report.columns]
+    header = names + [f"{name} (IRI)" for name, is_entity in zip(names, entity, strict=True) if is_entity]
     rows: list[list[str | float]] = []
     for cells in report.rows:
-        out: list[str | float] = []
+        shown: list[str | float] = []
+        iris: list[str | float] = []
         for cell, is_entity in zip(cells, entity, strict=True):
-            if isinstance(cell, Ref):
-                out.extend([cell.iri, spreadsheet_safe(cell.label)])
-            elif is_entity:
-                out.extend([spreadsheet_safe(cell.href or ""), spreadsheet_safe(cell.text)])
+            if isinstance(cell, list):
+                shown.append(spreadsheet_safe(", ".join(r.label for r in cell)))
+                iris.append(" ".join(r.iri for r in cell))
+            elif isinstance(cell, Ref):
+                shown.append(spreadsheet_safe(cell.label))
+                iris.append(cell.iri)
             elif cell.number is not None:
-                out.append(round(cell.number, 6))
+                shown.append(round(cell.number, 6))
             else:
-                out.append(spreadsheet_safe(cell.text))
-        rows.append(out)
+                shown.append(spreadsheet_safe(cell.text))
+                if is_entity:
+                    iris.append(spreadsheet_safe(cell.href or ""))
+        rows.append(shown + iris)
     return header, rows
 
 
 def export(page: Page, report: Report, fmt: str) -> Response:
-    """The report as CSV (UTF-8 with BOM, for Excel) or XLSX, with formula injection neutralised."""
+    """The report for a spreadsheet, with formula injection neutralised: CSV as Excel opens it in Germany
+    (`;`-separated, decimal comma, UTF-8 with BOM) or XLSX (bold frozen header, auto-filter, column widths).
+    The machine formats (SPARQL CSV/TSV/JSON) are on /queries/{name}."""
     header, rows = export_table(page, report)
     name = f"querschnitt-{report.kind}"
     headers = {"Vary": "Accept-Language, Cookie, Authorization", "Cache-Control": "private, no-store"}
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        # Excel reads a `;`-separated file in German locales without the import wizard (the list separator
+        # there), and only recognises UTF-8 with the byte order mark.
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows([[_csv_cell(c) for c in row] for row in rows])
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = report.kind[:31]
+    sheet.title = re.sub(r"[\\/*?:\[\]]", "", page.t(f"gap.{report.kind}.title"))[:31]  # Excel forbids these
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -960,6 +998,10 @@ def export(page: Page, report: Report, fmt: str) -> Response:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever openpyxl would infer
     sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(zip(header, *rows, strict=True), start=1):
+        widest = max(len(str(value)) for value in column)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest, 8) + 2, 60)
     buffer = io.BytesIO()
     workbook.save(buffer)
     headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
@@ -971,8 +1013,10 @@ def export(page: Page, report: Report, fmt: str) -> Response:
 
 
 def _csv_cell(value: str | float) -> str:
+    """A number as German Excel reads it (decimal comma); text as it is."""
     if isinstance(value, float):
-        return repr(value) if value != int(value) else str(int(value))
+        text = repr(value) if value != int(value) else str(int(value))
+        return text.replace(".", ",")
     return value
 
 

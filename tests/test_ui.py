@@ -235,16 +235,25 @@ def test_gap_filter_by_department_also_matches_projects_and_datasets_of_it(ui_cl
     assert "/page/dataset/luftmessdaten" in {link for row in rows for link in page_links(row)}
 
 
-def test_gap_report_exports_csv_with_iri_and_label_columns(ui_client, app, store):
+def csv_rows(response) -> list[dict[str, str]]:
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_gap_report_csv_is_what_german_excel_opens_semicolons_bom_german_headers(ui_client, app, store):
     response = ui_client.get("/gaps/missing-bridges", params={"format": "csv"})
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_rows(response)
     assert len(rows) == len(select(store, app.state.queries["missing-bridges"].sparql))
-    assert {"department_a", "department_a_label", "target", "target_label"} <= set(rows[0])
-    assert {r["department_a_label"] for r in rows if r["department_a"] == f"{BASE}department/tiefbauamt"} == {
-        "Tiefbauamt"
-    }
+    assert list(rows[0]) == ["Amt A", "Amt B", "Unterziel", "Amt A (IRI)", "Amt B (IRI)", "Unterziel (IRI)"]
+    assert {r["Amt A"] for r in rows if r["Amt A (IRI)"] == f"{BASE}department/tiefbauamt"} == {"Tiefbauamt"}
+
+
+def test_gap_report_csv_writes_shares_with_a_decimal_comma(ui_client):
+    rows = csv_rows(ui_client.get("/gaps/silo-departments", params={"format": "csv"}))
+    shares = [r["Anteil gemeinsamer Projekte"] for r in rows]
+    assert all(re.fullmatch(r"\d+(,\d+)?", share) for share in shares) and any("," in share for share in shares)
 
 
 def test_gap_report_exports_xlsx_with_the_filtered_rows(ui_client):
@@ -257,6 +266,59 @@ def test_gap_report_exports_xlsx_with_the_filtered_rows(ui_client):
     assert all(f"{BASE}department/tiefbauamt" in row for row in table[1:])
 
 
+def test_gap_report_xlsx_has_german_headers_a_frozen_row_a_filter_and_column_widths(ui_client):
+    response = ui_client.get("/gaps/unused-datasets", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    assert header[5:] == [f"{name} (IRI)" for name in header[:5]]
+    assert sheet.freeze_panes == "A2" and all(cell.font.bold for cell in sheet[1])
+    assert sheet.auto_filter.ref == sheet.dimensions
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCDE"]
+    assert all(10 <= w <= 62 for w in widths) and len(set(widths)) > 1
+
+
+def test_machine_readable_csv_stays_sparql_csv_on_queries(ui_client):
+    response = ui_client.get("/queries/missing-bridges", headers={"Accept": "text/csv"})
+    assert response.status_code == 200 and not response.content.startswith("\ufeff".encode())
+    assert response.text.splitlines()[0].split(",")[:3] == ["department_a", "department_b", "target"]
+
+
+# -- who to call (issue 18, item 2) ---------------------------------------------------------------
+
+
+def test_unused_datasets_names_the_departments_of_dataset_and_project(ui_client, store):
+    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    headers = [th.text() for th in table.find("thead").find_all("th")]
+    assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    for row in table.find("tbody").find_all("tr")[:20]:
+        cells = row.find_all("td")
+        holders = [page_links(cells[i]) for i in (1, 3)]
+        assert all(h and all(link.startswith("/page/department/") for link in h) for h in holders)
+
+
+def test_the_departments_of_a_row_are_those_that_hold_the_dataset_and_run_the_project(ui_client, store):
+    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    row = table.find("tbody").find_all("tr")[0]
+    cells = row.find_all("td")
+    dataset, project = page_links(cells[0])[0], page_links(cells[2])[0]
+    creators = select(store, f"SELECT ?d {{ <{BASE}{dataset.removeprefix('/page/')}> <{DCT.creator.value}> ?d }}")
+    members = select(
+        store, f"SELECT ?d {{ <{BASE}{project.removeprefix('/page/')}> <{PROV.wasAssociatedWith.value}> ?d }}"
+    )
+    assert set(page_links(cells[1])) == {"/page/" + r["d"].value.removeprefix(BASE) for r in creators}
+    assert set(page_links(cells[3])) == {"/page/" + r["d"].value.removeprefix(BASE) for r in members}
+
+
+@pytest.mark.parametrize("kind", GAP_KINDS)
+def test_every_gap_table_links_the_departments_involved(ui_client, kind):
+    table = html(ui_client.get(f"/gaps/{kind}")).find("table", id="report")
+    if kind == "blind-spots":  # targets nobody works on: no department is involved
+        return
+    row = table.find("tbody").find_all("tr")[0]
+    assert any(link.startswith("/page/department/") for link in page_links(row))
+
+
 def test_exports_neutralise_spreadsheet_formulas():
     evil = ui.Ref(
         f"{BASE}department/x", '=HYPERLINK("http://evil.example","klick")', "/page/department/x", "department"
@@ -264,7 +326,8 @@ def test_exports_neutralise_spreadsheet_formulas():
     report = ui.Report("silo-departments", ["department", "projects"], [[evil, ui.Value("-3", number=-3.0)]], 1)
     page = ui.Page(request=None, principal=ui.ANONYMOUS, lang="de")  # type: ignore[arg-type]
     header, rows = ui.export_table(page, report)
-    assert rows == [[f"{BASE}department/x", "'" + evil.label, -3.0]]
+    assert header == ["Amt", "Projekte", "Amt (IRI)"]
+    assert rows == [["'" + evil.label, -3.0, f"{BASE}department/x"]]
     assert [ui.spreadsheet_safe(s) for s in ("+1", "-1", "@SUM(A1)", "\t=1", "plain")] == [
         "'+1",
         "'-1",
