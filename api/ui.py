@@ -40,7 +40,7 @@ from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
 from api.derived import DERIVED_NS
 from api.named_queries import ParameterError
-from api.search import SearchInputError, search_index
+from api.search import SearchInputError, question_topic, search_index
 from loaders.sdg import SdgIndex
 from loaders.vocab import DCAT, DCT, FOAF, ORG, PREFIXES, PROV, QS, RDFS, SDG, SKOS, XSD
 
@@ -1031,6 +1031,7 @@ class Hit:
     ref: Ref
     type: str
     snippet: str = ""
+    departments: tuple[str, ...] = ()  # IRIs: a project's lead and partners, a dataset's creator
 
 
 def run_search(
@@ -1050,7 +1051,10 @@ def run_search(
     hits = []
     for hit in results.hits:
         labels.cache.setdefault(hit.iri, hit.label)
-        hits.append(Hit(labels.ref(hit.iri), _HIT_GROUPS.get(hit.type.value, hit.type.value), hit.snippet or ""))
+        for department in hit.departments:
+            labels.cache.setdefault(department.iri, department.label)
+        group = _HIT_GROUPS.get(hit.type.value, hit.type.value)
+        hits.append(Hit(labels.ref(hit.iri), group, hit.snippet or "", tuple(d.iri for d in hit.departments)))
     return hits, results.total, results.matched, results.complete
 
 
@@ -1076,7 +1080,7 @@ def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None
                 (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: sort_key(r.label)))
                 for d, ps in by_department.items()
             ),
-            key=lambda pair: sort_key(pair[0].label),
+            key=lambda pair: (-len(pair[1]), sort_key(pair[0].label)),
         ),
         "people": sorted(
             (
@@ -1087,6 +1091,44 @@ def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None
             key=lambda pair: sort_key(pair[0].label),
         ),
     }
+
+
+_CONTACTS = _Q + "SELECT ?project ?person WHERE { $project ?project qs:contactPerson ?person }"
+
+
+def who_works_on_topic(page: Page, labels: Labels, topic: str, hits: list[Hit]) -> dict[str, Any]:
+    """The departments behind the projects and datasets a search found, most projects first, with those
+    projects and datasets and (staff) the projects' contact persons: the answer to "Wer arbeitet an …?"."""
+    projects: dict[str, list[Ref]] = defaultdict(list)
+    datasets: dict[str, list[Ref]] = defaultdict(list)
+    for hit in hits:
+        for department in hit.departments:
+            if hit.type == "project":
+                projects[department].append(hit.ref)
+            elif hit.type == "dataset":
+                datasets[department].append(hit.ref)
+    people: list[tuple[Ref, list[Ref]]] = []
+    found = [h.ref for h in hits if h.type == "project" and h.departments]
+    if page.staff and found:
+        by_person: dict[str, list[Ref]] = defaultdict(list)
+        by_iri = {r.iri: r for r in found}
+        for row in _about(page, _CONTACTS, project=[NamedNode(r.iri) for r in found]):
+            by_person[row["person"].value].append(by_iri[row["project"].value])
+        labels.prefetch(by_person)
+        people = sorted(
+            ((labels.ref(p), sorted(ps, key=lambda r: sort_key(r.label))) for p, ps in by_person.items()),
+            key=lambda pair: sort_key(pair[0].label),
+        )
+    rows = [
+        (
+            labels.ref(d),
+            sorted(projects.get(d, []), key=lambda r: sort_key(r.label)),
+            sorted(datasets.get(d, []), key=lambda r: sort_key(r.label)),
+        )
+        for d in {*projects, *datasets}
+    ]
+    rows.sort(key=lambda row: (-len(row[1]), -len(row[2]), sort_key(row[0].label)))
+    return {"topic": topic, "departments": rows, "people": people}
 
 
 @router.get("/search")
@@ -1110,13 +1152,21 @@ def search_page(
             error = str(problem)
     groups = [(t, [h for h in hits if h.type == t]) for t in SEARCH_TYPES]
     groups = [(t, h) for t, h in groups if h]
-    # A query that names an SDG goal or target ("11.2", "Ziel 11") also answers who works on it.
-    code = sdg_code.strip()[:40] or (q if q and sdg().resolve(q) else "")
-    who, who_error, who_unavailable = None, False, False
+    # A question ("Wer arbeitet an 11.2?") is answered for its topic; a topic that names an SDG goal or
+    # target ("11.2", "Ziel 13") by who works on it, any other by the departments behind the projects and
+    # datasets found. The answer comes before the list of hits: it is what the question asked for.
+    topic = (question_topic(q) or q).strip()
+    code = sdg_code.strip()[:40] or (topic if topic and sdg().resolve(topic) else "")
+    who, who_error, who_unavailable, topic_answer = None, False, False, None
     if code:
         try:
             who = who_works_on(page, labels, code)
             who_error = who is None
+        except Unavailable:
+            who_unavailable = True
+    elif topic and any(h.departments for h in hits if h.type in ("project", "dataset")):
+        try:
+            topic_answer = who_works_on_topic(page, labels, topic, hits)
         except Unavailable:
             who_unavailable = True
     return render(
@@ -1141,6 +1191,8 @@ def search_page(
             "who": who,
             "who_error": who_error,
             "who_unavailable": who_unavailable,
+            "topic_answer": topic_answer,
+            "question": question_topic(q) is not None,
             "suggest_url": "/api/search/suggest",
             "base_iri": request.app.state.settings.base_iri,
             "search_types": SEARCH_TYPES,

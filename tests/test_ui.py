@@ -713,3 +713,58 @@ def test_department_lists_put_umlauts_under_their_base_letter():
     shown = [o.text() for o in select_.find_all("option")[1:]]
     assert shown.index("Ökologiebüro") < shown.index("Ordnungsamt") < shown.index("Zollamt")
     assert shown == sorted(shown, key=sort_key)
+
+
+# -- questions in the search box (issue 18, item 1) ------------------------------------------------
+
+
+def answer_rows(page: Node) -> list[str]:
+    return [th.text() for th in page.find("table", id="who-table").find("tbody").find_all("th")]
+
+
+@pytest.mark.parametrize("q", ["Wer arbeitet an 11.2?", "11.2", "SDG 11.2"])
+def test_a_question_about_a_target_is_answered_with_its_departments(ui_client, q):
+    page = html(ui_client.get("/search", params={"q": q}))
+    assert {"Tiefbauamt", "Umweltamt"} <= set(answer_rows(page))
+    assert "Kein Eintrag enthält alle Wörter" not in page.text()
+
+
+def test_a_goal_number_is_answered_with_the_departments_working_on_the_goal(ui_client):
+    page = html(ui_client.get("/search", params={"q": "Ziel 13"}))
+    assert page.find("h2", id="answer-heading").find("a").text() == "13"
+    assert "Umweltamt" in answer_rows(page)
+
+
+@pytest.mark.parametrize("q", ["Wer arbeitet an Radverkehr?", "Klimaschutz"])
+def test_a_topic_is_answered_with_the_departments_behind_the_projects_found(ui_client, q):
+    page = html(ui_client.get("/search", params={"q": q}))
+    rows = page.find("table", id="who-table").find("tbody").find_all("tr")
+    assert rows and all(page_links(row.find("th"))[0].startswith("/page/department/") for row in rows)
+    assert all(page_links(row.find_all("td")[0]) or page_links(row.find_all("td")[1]) for row in rows)
+    assert "Kein Eintrag enthält alle Wörter" not in page.text()
+
+
+def test_the_answer_comes_before_the_hits_and_ranks_departments_by_projects(ui_client):
+    page = html(ui_client.get("/search", params={"q": "Wer arbeitet an Radverkehr?"}))
+    headings = [h.attrs.get("id") for h in page.find_all("h2")]
+    assert headings.index("answer-heading") < headings.index("results-heading")
+    counts = [
+        len(page_links(row.find_all("td")[0]))
+        for row in page.find("table", id="who-table").find("tbody").find_all("tr")
+    ]
+    assert counts == sorted(counts, reverse=True)
+    assert answer_rows(page)[0] == "Tiefbauamt"
+
+
+def test_staff_get_the_contact_persons_of_a_topic_and_anonymous_visitors_do_not(ui_client):
+    params = {"q": "Wer arbeitet an Radverkehr?"}
+    staff = html(ui_client.get("/search", params=params, headers={"Authorization": f"Bearer {READER_TOKEN}"}))
+    assert [a.attrs["href"] for a in staff.find("ul", **{"class": "people"}).find_all("a")]
+    anonymous = html(ui_client.get("/search", params=params))
+    assert not anonymous.find_all("ul", **{"class": "people"})
+    assert not any(link.startswith("/page/person/") for link in page_links(anonymous))
+
+
+def test_search_results_list_no_indicator_with_a_placeholder_name(ui_client):
+    page = html(ui_client.get("/search", params={"q": "11.2"}))
+    assert not [a.text() for a in page.find_all("a") if re.fullmatch(r"Indikator \d+\.\w+\.\d+", a.text())]
