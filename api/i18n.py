@@ -279,6 +279,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "who.answer": "Daran arbeiten:",
         "who.nobody": "Kein Amt arbeitet daran.",
         "who.caption": "Ämter und ihre Projekte zu SDG {code}, die meisten Projekte zuerst",
+        "catalog.title": "Offene Daten {municipality}",
+        "catalog.intro": (
+            "Die veröffentlichten Datensätze der Stadt, wie Open-Data-Portale sie als DCAT-AP.de-Katalog abrufen. "
+            "Programme erhalten unter derselben Adresse RDF."
+        ),
+        "catalog.count": "{n} Datensätze",
+        "catalog.caption": "Datensätze mit Amt, Formaten und Lizenz",
+        "catalog.as_data": "Als Daten",
+        "catalog.this_page": "Diese Seite:",
+        "catalog.whole": "Der ganze Katalog:",
+        "col.modified": "Stand",
+        "nav.catalog": "Datenkatalog",
         "who.people": "Ansprechpersonen",
         "who.topic": "Daran arbeiten – „{topic}“",
         "who.topic.caption": "Ämter mit Projekten und Daten zu „{topic}“, die meisten Projekte zuerst",
@@ -460,6 +472,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "who.answer": "Working on it:",
         "who.nobody": "No department works on it.",
         "who.caption": "Departments and their projects on SDG {code}, most projects first",
+        "catalog.title": "Open data {municipality}",
+        "catalog.intro": (
+            "The city's published datasets, as open-data portals harvest them as a DCAT-AP.de catalog. "
+            "Programs get RDF at the same address."
+        ),
+        "catalog.count": "{n} datasets",
+        "catalog.caption": "Datasets with department, formats and licence",
+        "catalog.as_data": "As data",
+        "catalog.this_page": "This page:",
+        "catalog.whole": "The whole catalog:",
+        "col.modified": "Updated",
+        "nav.catalog": "Data catalog",
         "who.people": "Contact persons",
         "who.topic": "Working on it – “{topic}”",
         "who.topic.caption": "Departments with projects and data on “{topic}”, most projects first",

@@ -1201,6 +1201,92 @@ def search_page(
     )
 
 
+# -- the open-data catalog for people (issue 18, item 7) ---------------------------------------------
+# /catalog answers browsers with this page and everything else with RDF (api/publishing.py). It shows the
+# same page of the same DCAT-AP.de document a harvester gets, so what staff read is what portals get.
+
+_CATALOG_FORMATS = (
+    ("ttl", "Turtle", "text/turtle"),
+    ("rdf", "RDF/XML", "application/rdf+xml"),
+    ("jsonld", "JSON-LD", "application/ld+json"),
+    ("nt", "N-Triples", "application/n-triples"),
+)
+
+
+@dataclass
+class CatalogEntry:
+    dataset: Ref
+    description: str
+    departments: list[Ref]
+    sdg: list[Ref]
+    modified: str
+    distributions: list[Value]  # format code, linked to the download (or access) URL
+    licenses: list[Value]
+
+
+def catalog_page(request: Request, number: int) -> HTMLResponse:
+    """The catalog as a page for people: one page of datasets with their departments, formats and licences,
+    links to the RDF documents of this page and of the whole catalog."""
+    from api.catalog import PageNotFound, build_catalog, published_datasets
+
+    page = page_for(request)
+    settings, store = request.app.state.settings, request.app.state.store
+    try:
+        document = build_catalog(store, settings, page=number, datasets=published_datasets(store, settings))
+    except PageNotFound:
+        return not_found(page)
+    about: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for triple in document.triples:
+        about[triple.subject][triple.predicate.value].append(triple.object)
+    labels = Labels(page)
+    labels.prefetch(o.value for d in document.datasets for o in about[d][DCT.creator.value])
+    entries = []
+    for dataset in document.datasets:
+        facts = about[dataset]
+        for literal in (o for o in facts[DCT["title"].value] if isinstance(o, Literal)):
+            labels.cache.setdefault(dataset.value, literal.value)
+        distributions, licenses = [], []
+        for distribution in facts[DCAT.distribution.value]:
+            parts = about[distribution]
+            url = next((o.value for key in ("downloadURL", "accessURL") for o in parts[DCAT[key].value]), None)
+            for fmt in parts[DCT["format"].value] or [None]:
+                distributions.append(Value(_vocabulary_code(fmt.value) if fmt else "?", url))
+            licenses += [Value(_vocabulary_code(o.value), o.value) for o in parts[DCT["license"].value]]
+        modified = [o for o in facts[DCT.modified.value] if isinstance(o, Literal)]
+        description = _pick_language([o for o in facts[DCT.description.value] if isinstance(o, Literal)], page.lang)
+        entries.append(
+            CatalogEntry(
+                dataset=labels.ref(dataset),
+                description=description or "",
+                departments=sorted((labels.ref(o) for o in facts[DCT.creator.value]), key=lambda r: sort_key(r.label)),
+                sdg=sorted(
+                    (labels.ref(o) for o in facts[DCT.subject.value] if _is_sdg(o.value)),
+                    key=lambda r: _code_key(r.code or ""),
+                ),
+                modified=str(_literal(modified[0], page.lang)) if modified else "",
+                distributions=sorted(set(distributions), key=lambda v: v.text),
+                licenses=sorted(set(licenses), key=lambda v: v.text),
+            )
+        )
+    which = f"?page={document.page}"
+    return render(
+        page,
+        "catalog.html",
+        {
+            "title": settings.catalog_title or page.t("catalog.title", municipality=settings.municipality_name),
+            "nav": "catalog",
+            "entries": entries,
+            "total": document.total,
+            "first": (document.page - 1) * settings.catalog_page_size + 1,
+            "page_number": document.page,
+            "pages": document.last,
+            "page_url": lambda n: f"/catalog?page={n}",
+            "this_page": [(name, f"/catalog.{s}{which}", media) for s, name, media in _CATALOG_FORMATS],
+            "whole": [(name, f"/catalog.{s}?full=1", media) for s, name, media in _CATALOG_FORMATS],
+        },
+    )
+
+
 # -- entity pages ----------------------------------------------------------------------------------
 # On disk, Oxigraph joins triple patterns by one index lookup per row (and per graph of the dataset), and
 # a value bound by `substitutions=` is only bound after the query is planned, so the planner cannot start

@@ -768,3 +768,60 @@ def test_staff_get_the_contact_persons_of_a_topic_and_anonymous_visitors_do_not(
 def test_search_results_list_no_indicator_with_a_placeholder_name(ui_client):
     page = html(ui_client.get("/search", params={"q": "11.2"}))
     assert not [a.text() for a in page.find_all("a") if re.fullmatch(r"Indikator \d+\.\w+\.\d+", a.text())]
+
+
+# -- the catalog for people (issue 18, item 7) ----------------------------------------------------
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def paged_client(store) -> Iterator[TestClient]:
+    """The demo with 20 datasets per catalog page."""
+    app = create_app(make_settings(catalog_page_size=20), store=store)
+    for router in (ui.router, search.router, publishing.router):
+        app.include_router(router)
+    with TestClient(app, base_url="https://testserver", headers={"Accept-Language": "de"}) as client:
+        yield client
+
+
+def test_a_browser_opening_the_catalog_gets_a_page_of_datasets(paged_client):
+    response = paged_client.get("/catalog", headers={"Accept": BROWSER_ACCEPT})
+    page = html(response)
+    rows = page.find("table", id="catalog").find("tbody").find_all("tr")
+    assert len(rows) == 20 and all(page_links(row.find("th"))[0].startswith("/page/dataset/") for row in rows)
+    assert all(any(link.startswith("/page/department/") for link in page_links(row)) for row in rows)
+    assert "Accept" in response.headers["vary"]
+
+
+def test_the_catalog_page_pages_and_links_its_rdf_documents(paged_client):
+    page = html(paged_client.get("/catalog", params={"page": 2}, headers={"Accept": BROWSER_ACCEPT}))
+    assert page.find("a", rel="next").attrs["href"] == "/catalog?page=3"
+    formats = [(a.attrs["type"], a.attrs["href"]) for a in page.find_all("a") if "format-link" in a.classes()]
+    assert ("text/turtle", "/catalog.ttl?page=2") in formats and ("text/turtle", "/catalog.ttl?full=1") in formats
+    assert ("application/rdf+xml", "/catalog.rdf?page=2") in formats
+    alternates = [link.attrs["href"] for link in page.find_all("link") if link.attrs.get("rel") == "alternate"]
+    assert "/catalog.jsonld?page=2" in alternates
+    assert paged_client.get("/catalog.ttl?page=2").headers["content-type"].startswith("text/turtle")
+
+
+def test_a_catalog_page_past_the_last_is_404(paged_client):
+    assert paged_client.get("/catalog", params={"page": 99}, headers={"Accept": BROWSER_ACCEPT}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/rdf+xml, text/turtle;q=0.9, */*;q=0.1", "application/rdf+xml"),
+        ("text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8, */*;q=0.5", "text/turtle"),
+        ("application/ld+json", "application/ld+json"),
+        ("text/html;q=0.5, text/turtle", "text/turtle"),
+    ],
+)
+def test_harvesters_keep_getting_rdf_from_the_catalog(paged_client, accept, media_type):
+    response = paged_client.get("/catalog", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
