@@ -186,6 +186,54 @@ def test_who_works_on_a_target_lists_its_departments(page):
     assert "Tiefbauamt" in departments and "Umweltamt" in departments
 
 
+def test_a_question_typed_into_the_search_box_is_answered_with_departments_first(page):
+    browser = page("/search")
+    field = browser.find_element(By.ID, "q")
+    field.send_keys("Wer arbeitet an 11.2?")
+    field.send_keys(Keys.ENTER)
+    table = wait(browser, until.visibility_of_element_located((By.ID, "who-table")))
+    departments = [th.text for th in table.find_elements(By.CSS_SELECTOR, "tbody th")]
+    assert "Tiefbauamt" in departments and "Umweltamt" in departments
+    answer = browser.find_element(By.ID, "answer-heading").location["y"]
+    assert answer < browser.find_element(By.ID, "results-heading").location["y"]
+    assert "Kein Eintrag enthält alle Wörter" not in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_a_question_about_a_topic_lists_the_departments_behind_its_projects(page):
+    browser = page("/search?q=Wer+arbeitet+an+Radverkehr%3F")
+    table = wait(browser, until.visibility_of_element_located((By.ID, "who-table")))
+    first = table.find_element(By.CSS_SELECTOR, "tbody tr th a")
+    assert first.text == "Tiefbauamt"
+    first.click()
+    wait(browser, until.url_contains("/page/department/tiefbauamt"))
+
+
+def test_unused_data_names_and_links_the_departments_to_call(page):
+    browser = page("/gaps/unused-datasets")
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#report thead th")]
+    assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    row = browser.find_element(By.CSS_SELECTOR, "#report tbody tr")
+    cells = row.find_elements(By.TAG_NAME, "td")
+    for cell in (cells[1], cells[3]):
+        links = cell.find_elements(By.TAG_NAME, "a")
+        assert links and all("/page/department/" in a.get_attribute("href") for a in links)
+    name = cells[1].find_element(By.TAG_NAME, "a").text
+    cells[1].find_element(By.TAG_NAME, "a").click()
+    wait(browser, until.url_contains("/page/department/"))
+    assert heading(browser) == name
+
+
+def test_the_catalog_opens_as_a_readable_page_with_links_to_its_rdf(page):
+    browser = page("/catalog")
+    assert heading(browser) == "Offene Daten Musterstadt"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#catalog tbody tr")
+    assert 0 < len(rows) <= 100 and all(r.is_displayed() for r in rows[:5])
+    formats = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a.format-link")}
+    assert formats["Turtle"].endswith("/catalog.ttl?full=1") and formats["RDF/XML"].endswith("/catalog.rdf?full=1")
+    rows[0].find_element(By.CSS_SELECTOR, "th a").click()
+    wait(browser, until.url_contains("/page/dataset/"))
+
+
 def test_click_from_dashboard_to_a_gap_report_and_on_to_an_entity(page):
     browser = page("/")
     browser.find_element(By.CSS_SELECTOR, "a[href='/gaps/missing-bridges']").click()
@@ -281,6 +329,9 @@ AXE_PAGES = [
     "/gaps/missing-bridges",
     "/gaps/unused-datasets?goal=11",
     "/search?q=Radweg&sdg_code=11.2",
+    "/search?q=Wer+arbeitet+an+Radverkehr%3F",
+    "/gaps/unused-datasets",
+    "/catalog",
     "/page/department/tiefbauamt",
     "/page/project/radverkehrskonzept",
     "/page/sdg/7",
@@ -351,6 +402,9 @@ def full_page_screenshot(browser, target: Path) -> None:
             "gap-report.png",
         ),
         ("/page/project/radverkehrskonzept", "entity-project.png"),
+        ("/search?q=Wer+arbeitet+an+11.2%3F", "search-question.png"),
+        ("/gaps/unused-datasets?goal=11", "gap-unused-datasets.png"),
+        ("/catalog", "catalog.png"),
     ],
 )
 def test_screenshots_for_the_readme(page, path, name, tmp_path):
