@@ -954,7 +954,8 @@ def export_table(page: Page, report: Report) -> tuple[list[str], list[list[str |
                 shown.append(spreadsheet_safe(", ".join(r.label for r in cell)))
                 iris.append(" ".join(r.iri for r in cell))
             elif isinstance(cell, Ref):
-                shown.append(spreadsheet_safe(cell.label))
+                # An SDG goal or target with its code, as the pages show it ("11.2 Sichere, bezahlbare …").
+                shown.append(spreadsheet_safe(f"{cell.code} {cell.label}" if cell.code else cell.label))
                 iris.append(cell.iri)
             elif cell.number is not None:
                 shown.append(round(cell.number, 6))

@@ -248,6 +248,9 @@ def test_gap_report_csv_is_what_german_excel_opens_semicolons_bom_german_headers
     assert len(rows) == len(select(store, app.state.queries["missing-bridges"].sparql))
     assert list(rows[0]) == ["Amt A", "Amt B", "Unterziel", "Amt A (IRI)", "Amt B (IRI)", "Unterziel (IRI)"]
     assert {r["Amt A"] for r in rows if r["Amt A (IRI)"] == f"{BASE}department/tiefbauamt"} == {"Tiefbauamt"}
+    assert {r["Unterziel"] for r in rows if r["Unterziel (IRI)"].endswith("/11.2")} == {
+        "11.2 Sichere, bezahlbare und nachhaltige Verkehrssysteme für alle"
+    }
 
 
 def test_gap_report_csv_writes_shares_with_a_decimal_comma(ui_client):
