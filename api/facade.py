@@ -20,6 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from api import i18n, query_runs
 from api.auth import authenticate
+from api.collation import sort_key
 from api.errors import HttpProblem
 from api.facade_models import (
     BlindSpotRow,
@@ -324,7 +325,7 @@ class Context:
 
 
 def entity_order(entity: Entity) -> tuple:
-    return (_code_key(entity.code) if entity.code else (), entity.label.casefold(), entity.iri)
+    return (_code_key(entity.code) if entity.code else (), sort_key(entity.label), entity.iri)
 
 
 def _short(iri: str) -> str:

@@ -204,7 +204,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dashboard.heatmap": "Projekte je Amt und SDG-Ziel",
         "dashboard.heatmap.intro": (
             "Jede Zelle zählt die Projekte eines Amts (federführend oder als Partner) zu einem der 17 Ziele. "
-            "Die Spaltenköpfe tragen die offizielle Farbe des Ziels."
+            "Die Spaltenköpfe tragen die offizielle Farbe des Ziels. Auch Ämter ohne Projekte haben eine Zeile: "
+            "eine Zeile voller Nullen ist ein Befund."
         ),
         "dashboard.heatmap.legend": "Je dunkler die Zelle, desto mehr Projekte (höchster Wert: {maximum}).",
         "dashboard.heatmap.caption": "Anzahl der Projekte je Amt (Zeilen) und SDG-Ziel (Spalten)",
@@ -235,6 +236,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.dataset": "Datensatz",
         "col.project": "Projekt",
         "col.projects": "Projekte",
+        "col.dataset_departments": "Amt des Datensatzes",
+        "col.project_departments": "Ämter des Projekts",
         "col.person": "Person",
         "col.shared_share": "Anteil gemeinsamer Projekte",
         "col.shared_targets": "Gemeinsame Unterziele",
@@ -248,8 +251,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.value": "Wert",
         "search.title": "Suche",
         "search.q": "Suchbegriff",
-        "search.placeholder": "z. B. Radweg, Mobilität, 11.2",
-        "search.hint": "Sucht in Namen und Beschreibungen von Ämtern, Projekten, Datensätzen und SDG-Zielen.",
+        "search.placeholder": "z. B. Radweg, 11.2 oder: Wer arbeitet an Radverkehr?",
+        "search.hint": (
+            "Sucht in Namen und Beschreibungen von Ämtern, Projekten, Datensätzen und SDG-Zielen. "
+            "Auch als Frage: „Wer arbeitet an 11.2?“ nennt die Ämter, ihre Projekte und Daten."
+        ),
         "search.suggestions": "Vorschläge",
         "search.suggestions.count": "{n} Vorschläge",
         "search.type": "Art",
@@ -273,8 +279,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "who.unknown": "„{code}“ ist kein SDG-Ziel und kein Unterziel.",
         "who.answer": "Daran arbeiten:",
         "who.nobody": "Kein Amt arbeitet daran.",
-        "who.caption": "Ämter und ihre Projekte zu SDG {code}",
+        "who.caption": "Ämter und ihre Projekte zu SDG {code}, die meisten Projekte zuerst",
+        "catalog.title": "Offene Daten {municipality}",
+        "catalog.intro": (
+            "Die veröffentlichten Datensätze der Stadt, wie Open-Data-Portale sie als DCAT-AP.de-Katalog abrufen. "
+            "Programme erhalten unter derselben Adresse RDF."
+        ),
+        "catalog.count": "{n} Datensätze",
+        "catalog.caption": "Datensätze mit Amt, Formaten und Lizenz",
+        "catalog.as_data": "Als Daten",
+        "catalog.this_page": "Diese Seite:",
+        "catalog.whole": "Der ganze Katalog:",
+        "col.modified": "Stand",
+        "nav.catalog": "Datenkatalog",
         "who.people": "Ansprechpersonen",
+        "who.topic": "Daran arbeiten – „{topic}“",
+        "who.topic.caption": "Ämter mit Projekten und Daten zu „{topic}“, die meisten Projekte zuerst",
+        "who.topic.none": "Kein Projekt und kein Datensatz zu „{topic}“ nennt ein Amt.",
+        "who.datasets": "Daten",
         "kind.department": "Amt der Stadtverwaltung {municipality}",
         "kind.project": "Projekt",
         "kind.dataset": "Datensatz",
@@ -376,7 +398,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dashboard.heatmap": "Projects per department and SDG",
         "dashboard.heatmap.intro": (
             "Each cell counts a department's projects (as lead or partner) on one of the 17 goals. "
-            "The column headers carry each goal's official colour."
+            "The column headers carry each goal's official colour. Departments without projects have a row too: "
+            "a row of zeros is a finding."
         ),
         "dashboard.heatmap.legend": "The darker the cell, the more projects (highest value: {maximum}).",
         "dashboard.heatmap.caption": "Number of projects per department (rows) and SDG (columns)",
@@ -407,6 +430,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.dataset": "Dataset",
         "col.project": "Project",
         "col.projects": "Projects",
+        "col.dataset_departments": "Dataset's department",
+        "col.project_departments": "Project's departments",
         "col.person": "Person",
         "col.shared_share": "Share of joint projects",
         "col.shared_targets": "Shared targets",
@@ -420,8 +445,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.value": "Value",
         "search.title": "Search",
         "search.q": "Search term",
-        "search.placeholder": "e.g. Radweg, Mobilität, 11.2",
-        "search.hint": "Searches names and descriptions of departments, projects, datasets and SDGs.",
+        "search.placeholder": "e.g. Radweg, 11.2 or: Who works on Radverkehr?",
+        "search.hint": (
+            "Searches names and descriptions of departments, projects, datasets and SDGs. "
+            "Ask a question too: “Who works on 11.2?” names the departments, their projects and data."
+        ),
         "search.suggestions": "Suggestions",
         "search.suggestions.count": "{n} suggestions",
         "search.type": "Kind",
@@ -445,8 +473,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "who.unknown": "“{code}” is neither an SDG goal nor a target.",
         "who.answer": "Working on it:",
         "who.nobody": "No department works on it.",
-        "who.caption": "Departments and their projects on SDG {code}",
+        "who.caption": "Departments and their projects on SDG {code}, most projects first",
+        "catalog.title": "Open data {municipality}",
+        "catalog.intro": (
+            "The city's published datasets, as open-data portals harvest them as a DCAT-AP.de catalog. "
+            "Programs get RDF at the same address."
+        ),
+        "catalog.count": "{n} datasets",
+        "catalog.caption": "Datasets with department, formats and licence",
+        "catalog.as_data": "As data",
+        "catalog.this_page": "This page:",
+        "catalog.whole": "The whole catalog:",
+        "col.modified": "Updated",
+        "nav.catalog": "Data catalog",
         "who.people": "Contact persons",
+        "who.topic": "Working on it – “{topic}”",
+        "who.topic.caption": "Departments with projects and data on “{topic}”, most projects first",
+        "who.topic.none": "No project or dataset on “{topic}” names a department.",
+        "who.datasets": "Data",
         "kind.department": "Department of {municipality}",
         "kind.project": "Project",
         "kind.dataset": "Dataset",

@@ -33,6 +33,7 @@ from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_u
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, NotAcceptable, Offer, negotiate
 from api.settings import Settings
 from api.store import EmbeddedStore
+from api.ui import catalog_page
 from loaders.vocab import PREFIXES
 
 router = APIRouter(tags=["open data"])
@@ -67,11 +68,24 @@ _CACHED_DOCUMENTS = 64
 @router.get("/catalog")
 @router.head("/catalog", include_in_schema=False)
 def catalog(request: Request) -> Response:
-    """The DCAT-AP.de catalog of the public datasets, by content negotiation (`?page=N`, `?full=1`)."""
+    """The DCAT-AP.de catalog of the public datasets, by content negotiation (`?page=N`, `?full=1`); a browser
+    gets it as a page for people (api/ui.py), with links to the RDF documents."""
     try:
-        offer = negotiate(request.headers.get("accept"), RDF_OFFERS, format_param=request.query_params.get("format"))
+        # HTML is offered last: it wins only where a client ranks text/html above every RDF format (as browsers
+        # do); `*/*`, harvesters' RDF types and ties all get RDF, Turtle first.
+        offer = negotiate(
+            request.headers.get("accept"), (*RDF_OFFERS, HTML_OFFER), format_param=request.query_params.get("format")
+        )
     except NotAcceptable as error:
         return _not_acceptable(error)
+    if offer is HTML_OFFER:
+        # `full=1` is for harvesters; people page (the page links the whole catalog in every RDF format).
+        page = request.query_params.get("page", "1")
+        if not page.isdigit() or int(page) < 1:
+            return PlainTextResponse(f"`page` must be a whole number from 1, not {page!r}.\n", 400)
+        response = catalog_page(request, int(page))
+        response.headers["Vary"] = "Accept, Accept-Language, Cookie, Authorization"
+        return response
     return _catalog(request, offer, suffix="", vary="Accept")
 
 

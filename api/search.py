@@ -8,7 +8,10 @@ stemmer (Savoy 2006) removes inflection and every query word matches as a prefix
 is also looked for inside the compounds of the index's vocabulary, so `Bauamt` finds `Tiefbauamt` and
 `Mobilität` finds `Elektromobilität` (ranked after the hits that have the word itself). Each document
 also carries the names of its departments and its SDG codes and labels (with a lower weight), so
-`Klimaschutz Bauamt` and `11.2` find projects.
+`Klimaschutz Bauamt` and `11.2` find projects. A question as staff ask it ("Wer arbeitet an 11.2?", "Wer
+kümmert sich um Radverkehr?") is searched for its topic (`question_topic`): no document contains "wer
+arbeitet", and its words would only match names that start with them (Werner). SDG indicators that have only
+the taxonomy's placeholder name ("Indikator 11.2.1") are not indexed.
 
 Sync: the index remembers the store `generation` it reflects and what each graph's metadata entry
 said then (visibility, modified time, triple count, checksum). When the store has been written since,
@@ -62,6 +65,7 @@ from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
 
 from api.auth import authenticate
+from api.collation import sort_key
 from api.derived import DERIVED_GRAPHS
 from api.store import QuerySource, Visibility
 from loaders.vocab import PREFIXES, SDG
@@ -308,9 +312,42 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+# "Wer arbeitet an 11.2?", "Wer kümmert sich um Radverkehr", "Who works on climate?": the question around a
+# topic, which no document contains. Matched on the original text, before normalisation.
+_QUESTION = re.compile(
+    r"""^\s*(?:
+        wer\s+(?:(?:arbeitet|arbeiten|engagiert\s+sich|beschäftigt\s+sich|befasst\s+sich)\s+
+                  (?:(?:bereits|schon|hier|gerade|derzeit|noch)\s+)?
+                  (?:an|am|zu|zum|zur|mit|für|im\s+bereich|im|in|auf|beim|bei)
+              |kümmert\s+sich\s+(?:um|ums)
+              |macht(?:\s+etwas|\s+was)?(?:\s+(?:zu|zum|zur|für|mit|im\s+bereich|im|in))?
+              |ist\s+(?:zuständig|verantwortlich)\s+(?:für|fürs)
+              |hat\s+(?:projekte|daten)\s+(?:zu|zum|zur|für|im\s+bereich|im|in|über)
+              |plant\s+(?:etwas\s+)?(?:zu|zum|zur|für)?)
+        |welche[sr]?\s+(?:ämter|amt|abteilungen|projekte)\s+(?:arbeite[nt]|gibt\s+es|befass(?:en|t)\s+sich)
+              \s+(?:an|am|zu|zum|zur|mit|für|im\s+bereich|im|in)
+        |who\s+(?:is\s+)?(?:works?|working|deals?|dealing)\s+(?:on|with|in)
+        |which\s+departments?\s+(?:works?|deals?)\s+(?:on|with|in)
+    )\s+(?:(?:dem|den|der|das|die|the)\s+)?(?:thema\s+|bereich\s+|topic\s+)?(?P<topic>.+?)[\s?!.]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def question_topic(q: str) -> str | None:
+    """The topic of a question as staff ask it ("Wer arbeitet an 11.2?" → "11.2"); None if `q` is no question.
+
+    >>> [question_topic(q) for q in ("Wer arbeitet an Radverkehr?", "wer kümmert sich um Ziel 13", "Radweg")]
+    ['Radverkehr', 'Ziel 13', None]
+    """
+    match = _QUESTION.match(unicodedata.normalize("NFC", q))
+    return match["topic"].strip() if match and match["topic"].strip() else None
+
+
 def query_words(q: str, *, parameter: str = "q") -> list[QueryWord]:
-    """The words of a query; SearchInputError for an empty one or one without any word."""
+    """The words of a query (of its topic, for a question); SearchInputError for an empty one or one without
+    any word."""
     q = q.strip()
+    q = question_topic(q) or q
     if not q:
         raise SearchInputError(parameter, "give at least one word to search for")
     if len(q) > MAX_QUERY_LENGTH:
@@ -395,6 +432,8 @@ _KIND_BY_IRI = {_expand(c): k for c, k in _KIND_CLASSES.items()}
 _LITERAL_FIELDS = frozenset({"label", "code", "description", "keyword", "role"})
 _SDG_CODE = re.compile(r"\d{1,2}(?:\.[0-9a-z]{1,2}){0,2}")
 _LANGUAGE_ORDER = {"de": 0, "": 1, "en": 2}
+# The name ontology/sdg.ttl gives an indicator without its official text.
+_PLACEHOLDER = re.compile(r"(?:Indikator|Indicator)\s+\d{1,2}\.[0-9a-z]{1,2}\.\d{1,2}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -585,6 +624,13 @@ def _build_doc(view: _View, subject: str) -> Doc | None:
     if kind is None or not labels or not subject.startswith("<"):
         return None
     code = view.code(subject) if kind in (Kind.GOAL, Kind.TARGET, Kind.INDICATOR) else None
+    if kind is Kind.INDICATOR and code is not None:
+        # The built-in taxonomy names UN indicators by their code only ("Indikator 11.2.1"): such a hit tells
+        # nobody anything, and it matched a query only through its target's words. Once the official texts
+        # are loaded (`querschnitt sdg-texts`) an indicator has a real name and is found by it.
+        labels = [label for label in labels if not _PLACEHOLDER.fullmatch(label.strip())]
+        if not labels:
+            return None
     departments: list[tuple[str, str | None, str]] = []
     context: list[str] = []
     if kind is Kind.PROJECT:
@@ -598,7 +644,7 @@ def _build_doc(view: _View, subject: str) -> Doc | None:
         context += view.get("role", subject)
     elif kind is Kind.DEPARTMENT:
         context += [label for parent in view.get("parent", subject) if (label := view.label(parent))]
-    departments = sorted(set(departments), key=lambda d: (d[2] != "lead", d[1] or "", d[0]))
+    departments = sorted(set(departments), key=lambda d: (d[2] != "lead", sort_key(d[1] or ""), d[0]))
     context += [label for _, label, _ in departments if label]
     sdg = view.sdg_links(subject)
     sdg_codes = {a for _, c, _ in sdg for a in _ancestors(c)}

@@ -17,12 +17,13 @@ from starlette.datastructures import MultiDict
 from api.auth import Principal, Role, authenticate, require
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, RESULT_OFFERS, NotAcceptable, negotiate, negotiate_optional
 from api.errors import HttpProblem
-from api.evaluate import GRAPH_FORMATS, QueryJob
+from api.evaluate import GRAPH_FORMATS, EvaluationError, QueryJob
 from api.executor import Answer
 from api.guard import check_query, check_update
 from api.request_body import decode_utf8, media_type, read_body, require_utf8
 from api.responses import answer_response
 from api.service_description import endpoint_iri, service_description
+from api.sparql_errors import explain as explain_syntax_error
 from api.sparql_text import UPDATE_FORMS, add_using_clauses, is_absolute_iri, query_form, update_has_dataset_clause
 from api.yasgui import yasgui_page
 from loaders.vocab import PREFIXES
@@ -112,7 +113,12 @@ async def _query(request: Request, principal: Principal, sparql: str, params, ur
         graph_format=graphs.key if graphs else None,
         max_rows=settings.max_rows,
     )
-    answer = await run_in_threadpool(_run_checked, request.app, job)
+    try:
+        answer = await run_in_threadpool(_run_checked, request.app, job)
+    except EvaluationError as error:
+        if error.kind != "syntax":
+            raise
+        raise HttpProblem(400, explain_syntax_error(sparql, str(error))) from None
     return answer_response(answer, max_rows=settings.max_rows)
 
 
@@ -161,7 +167,7 @@ async def _update(request: Request, principal: Principal, sparql: str, params) -
     try:
         await run_in_threadpool(run)
     except SyntaxError as error:
-        raise HttpProblem(400, f"SPARQL syntax error: {error}") from None
+        raise HttpProblem(400, explain_syntax_error(sparql, str(error))) from None
     except (OSError, RuntimeError, ValueError) as error:
         raise HttpProblem(400, f"The update failed and changed nothing: {error}") from None
     return Response(status_code=204)

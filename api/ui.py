@@ -37,10 +37,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from api import i18n
 from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
+from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
 from api.derived import DERIVED_NS
 from api.named_queries import ParameterError
-from api.search import SearchInputError, search_index
+from api.search import SearchInputError, question_topic, search_index
 from loaders.sdg import SdgIndex
 from loaders.vocab import DCAT, DCT, FOAF, ORG, PREFIXES, PROV, QS, RDFS, SDG, SKOS, XSD
 
@@ -68,6 +69,12 @@ GAP_COLUMNS: dict[str, tuple[str, ...]] = {
     "unmeasured-projects": ("project", "target"),
     "blind-spots": ("target",),
     "silo-departments": ("department", "projects", "shared_share"),
+}
+# The departments behind a report's entities, shown next to them: whom staff call about the row (issue 18).
+# Column of the query → the column that lists the departments holding a dataset or running a project.
+GAP_HOLDERS: dict[str, dict[str, str]] = {
+    "unused-datasets": {"dataset": "dataset_departments", "project": "project_departments"},
+    "unmeasured-projects": {"project": "project_departments"},
 }
 # Filters handed to a query's own parameters where they mean the same as the page's filter (see each
 # query's header); the page filters the rows itself too, so a query without them still works.
@@ -637,10 +644,26 @@ class Heatmap:
     goals: list[Ref]
     rows: list[tuple[Ref, list[tuple[int, int]]]]  # department, per goal (count, level)
     maximum: int
+    legend: list[tuple[int, str]]  # level, the counts it stands for ("0", "1", "2–3")
+
+
+def shade(n: int, maximum: int) -> int:
+    """The shade of a cell: the count itself up to 4, else a quarter of the maximum (0 only for 0)."""
+    if n <= 0:
+        return 0
+    return n if maximum <= 4 else max(1, math.ceil(4 * n / maximum))
+
+
+def legend(maximum: int) -> list[tuple[int, str]]:
+    """The shades the data uses, each with the counts it stands for: a scale that ends at the maximum."""
+    counts: dict[int, list[int]] = defaultdict(list)
+    for n in range(maximum + 1):
+        counts[shade(n, maximum)].append(n)
+    return [(level, str(ns[0]) if len(ns) == 1 else f"{ns[0]}\u2013{ns[-1]}") for level, ns in sorted(counts.items())]
 
 
 def heatmap(page: Page, labels: Labels) -> Heatmap:
-    """Department × goal project counts from `coverage-matrix`, shaded in quarters of the maximum."""
+    """Department × goal project counts from `coverage-matrix`: every department, a row of zeros too."""
     counts: dict[str, dict[int, int]] = defaultdict(dict)
     for row in named(page, "coverage-matrix"):
         department, goal = row.get("department"), row.get("goal")
@@ -648,19 +671,22 @@ def heatmap(page: Page, labels: Labels) -> Heatmap:
             continue
         n = int(sdg().notation(sdg().goal_of(goal)))
         counts[department.value][n] = counts[department.value].get(n, 0) + int(row["projects"].value)
+    # The query's matrix is complete, but a department the caller sees without any row still gets one:
+    # a department that works on no goal is a finding, not noise.
+    for department in departments(page, labels):
+        counts.setdefault(department.iri, {})
     maximum = max((c for per in counts.values() for c in per.values()), default=0)
     goals = [labels.ref(g) for g in sdg().goals()]
     rows = []
-    # The query's matrix is complete (zeros too); departments without any project get no row.
-    for iri in (d for d, per in counts.items() if any(per.values())):
+    for iri in counts:
         ref = labels.ref(iri)
         cells = []
         for goal in goals:
             n = counts[iri].get(goal.goal or 0, 0)
-            cells.append((n, 0 if n == 0 else max(1, math.ceil(4 * n / maximum))))
+            cells.append((n, shade(n, maximum)))
         rows.append((ref, cells))
-    rows.sort(key=lambda r: r[0].label.casefold())
-    return Heatmap(goals, rows, maximum)
+    rows.sort(key=lambda r: sort_key(r[0].label))
+    return Heatmap(goals, rows, maximum, legend(maximum))
 
 
 @dataclass
@@ -757,11 +783,14 @@ _INVOLVED = (
 )
 
 
+Cell = Ref | Value | list[Ref]
+
+
 @dataclass
 class Report:
     kind: str
     columns: list[str]
-    rows: list[list[Ref | Value]]
+    rows: list[list[Cell]]
     total: int
 
 
@@ -773,7 +802,7 @@ def departments(page: Page, labels: Labels) -> list[Ref]:
         if "name" in row:
             labels.cache.setdefault(iri, row["name"].value)
         refs[iri] = labels.ref(iri)
-    return sorted(refs.values(), key=lambda r: r.label.casefold())
+    return sorted(refs.values(), key=lambda r: sort_key(r.label))
 
 
 def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None) -> Report:
@@ -782,10 +811,12 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
     wanted = {"department": department or "", "sdg": str(goal or "")}
     rows = named(page, kind, {k: v for k, v in wanted.items() if k in _PUSHDOWN.get(kind, ())})
     columns = list(GAP_COLUMNS[kind])
-    if department:
-        involved: dict[str, set[str]] = defaultdict(set)
+    holders = GAP_HOLDERS.get(kind, {})
+    involved: dict[str, set[str]] = defaultdict(set)
+    if department or holders:
         for row in _rows(page, _INVOLVED):
             involved[row["entity"].value].add(row["department"].value)
+    if department:
         rows = [
             r
             for r in rows
@@ -820,7 +851,24 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
         shown.append(cells)
     if kind != "silo-departments":  # its own order (working alone first) is the point; the others are unordered
         shown.sort(key=lambda cells: [_display_order(c) for c in cells])
+    if holders:
+        labels.prefetch({d for ds in involved.values() for d in ds})
+        shown = [_with_holders(labels, columns, cells, holders, involved) for cells in shown]
+        columns = [c for column in columns for c in ((column, holders[column]) if column in holders else (column,))]
     return Report(kind, columns, shown, len(shown))
+
+
+def _with_holders(
+    labels: Labels, columns: list[str], cells: list[Cell], holders: dict[str, str], involved: dict[str, set[str]]
+) -> list[Cell]:
+    """The row with, after each dataset or project, the departments holding or running it, by name."""
+    out: list[Cell] = []
+    for column, cell in zip(columns, cells, strict=True):
+        out.append(cell)
+        if column in holders:
+            iris = involved.get(cell.iri, set()) if isinstance(cell, Ref) else set()
+            out.append(sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label)))
+    return out
 
 
 def _goal_param(raw: str | None) -> int | None:
@@ -905,45 +953,56 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def export_table(page: Page, report: Report) -> tuple[list[str], list[list[str | float]]]:
-    """Header and rows for CSV/XLSX: each entity column twice (IRI, label); numbers stay numbers."""
-    entity = [any(isinstance(cells[i], Ref) for cells in report.rows) for i in range(len(report.columns))]
-    header: list[str] = []
-    for column, is_entity in zip(report.columns, entity, strict=True):
-        header.extend([column, f"{column}_label"] if is_entity else [column])
+    """Header and rows for CSV/XLSX, for people: the columns' names in the page's language, labels first and
+    the entities' IRIs in the last columns; numbers stay numbers; several departments in one cell."""
+    entity = [any(isinstance(cells[i], Ref | list) for cells in report.rows) for i in range(len(report.columns))]
+    names = [page.t(f"col.{column}") for column in report.columns]
+    header = names + [f"{name} (IRI)" for name, is_entity in zip(names, entity, strict=True) if is_entity]
     rows: list[list[str | float]] = []
     for cells in report.rows:
-        out: list[str | float] = []
+        shown: list[str | float] = []
+        iris: list[str | float] = []
         for cell, is_entity in zip(cells, entity, strict=True):
-            if isinstance(cell, Ref):
-                out.extend([cell.iri, spreadsheet_safe(cell.label)])
-            elif is_entity:
-                out.extend([spreadsheet_safe(cell.href or ""), spreadsheet_safe(cell.text)])
+            if isinstance(cell, list):
+                shown.append(spreadsheet_safe(", ".join(r.label for r in cell)))
+                iris.append(" ".join(r.iri for r in cell))
+            elif isinstance(cell, Ref):
+                # An SDG goal or target with its code, as the pages show it ("11.2 Sichere, bezahlbare …").
+                shown.append(spreadsheet_safe(f"{cell.code} {cell.label}" if cell.code else cell.label))
+                iris.append(cell.iri)
             elif cell.number is not None:
-                out.append(round(cell.number, 6))
+                shown.append(round(cell.number, 6))
             else:
-                out.append(spreadsheet_safe(cell.text))
-        rows.append(out)
+                shown.append(spreadsheet_safe(cell.text))
+                if is_entity:
+                    iris.append(spreadsheet_safe(cell.href or ""))
+        rows.append(shown + iris)
     return header, rows
 
 
 def export(page: Page, report: Report, fmt: str) -> Response:
-    """The report as CSV (UTF-8 with BOM, for Excel) or XLSX, with formula injection neutralised."""
+    """The report for a spreadsheet, with formula injection neutralised: CSV as Excel opens it in Germany
+    (`;`-separated, decimal comma, UTF-8 with BOM) or XLSX (bold frozen header, auto-filter, column widths).
+    The machine formats (SPARQL CSV/TSV/JSON) are on /queries/{name}."""
     header, rows = export_table(page, report)
     name = f"querschnitt-{report.kind}"
     headers = {"Vary": "Accept-Language, Cookie, Authorization", "Cache-Control": "private, no-store"}
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        # Excel reads a `;`-separated file in German locales without the import wizard (the list separator
+        # there), and only recognises UTF-8 with the byte order mark.
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows([[_csv_cell(c) for c in row] for row in rows])
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = report.kind[:31]
+    sheet.title = re.sub(r"[\\/*?:\[\]]", "", page.t(f"gap.{report.kind}.title"))[:31]  # Excel forbids these
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -953,6 +1012,10 @@ def export(page: Page, report: Report, fmt: str) -> Response:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever openpyxl would infer
     sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(zip(header, *rows, strict=True), start=1):
+        widest = max(len(str(value)) for value in column)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest, 8) + 2, 60)
     buffer = io.BytesIO()
     workbook.save(buffer)
     headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
@@ -964,8 +1027,10 @@ def export(page: Page, report: Report, fmt: str) -> Response:
 
 
 def _csv_cell(value: str | float) -> str:
+    """A number as German Excel reads it (decimal comma); text as it is."""
     if isinstance(value, float):
-        return repr(value) if value != int(value) else str(int(value))
+        text = repr(value) if value != int(value) else str(int(value))
+        return text.replace(".", ",")
     return value
 
 
@@ -980,6 +1045,7 @@ class Hit:
     ref: Ref
     type: str
     snippet: str = ""
+    departments: tuple[str, ...] = ()  # IRIs: a project's lead and partners, a dataset's creator
 
 
 def run_search(
@@ -999,7 +1065,10 @@ def run_search(
     hits = []
     for hit in results.hits:
         labels.cache.setdefault(hit.iri, hit.label)
-        hits.append(Hit(labels.ref(hit.iri), _HIT_GROUPS.get(hit.type.value, hit.type.value), hit.snippet or ""))
+        for department in hit.departments:
+            labels.cache.setdefault(department.iri, department.label)
+        group = _HIT_GROUPS.get(hit.type.value, hit.type.value)
+        hits.append(Hit(labels.ref(hit.iri), group, hit.snippet or "", tuple(d.iri for d in hit.departments)))
     return hits, results.total, results.matched, results.complete
 
 
@@ -1022,20 +1091,58 @@ def who_works_on(page: Page, labels: Labels, code: str) -> dict[str, Any] | None
         "concept": labels.ref(concept) if concept else None,
         "departments": sorted(
             (
-                (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: r.label.casefold()))
+                (labels.ref(d), sorted((labels.ref(p) for p in ps), key=lambda r: sort_key(r.label)))
                 for d, ps in by_department.items()
             ),
-            key=lambda pair: pair[0].label.casefold(),
+            key=lambda pair: (-len(pair[1]), sort_key(pair[0].label)),
         ),
         "people": sorted(
             (
-                (labels.ref(p), sorted((labels.ref(x) for x in ps), key=lambda r: r.label.casefold()))
+                (labels.ref(p), sorted((labels.ref(x) for x in ps), key=lambda r: sort_key(r.label)))
                 for p, ps in people.items()
                 if page.staff
             ),
-            key=lambda pair: pair[0].label.casefold(),
+            key=lambda pair: sort_key(pair[0].label),
         ),
     }
+
+
+_CONTACTS = _Q + "SELECT ?project ?person WHERE { $project ?project qs:contactPerson ?person }"
+
+
+def who_works_on_topic(page: Page, labels: Labels, topic: str, hits: list[Hit]) -> dict[str, Any]:
+    """The departments behind the projects and datasets a search found, most projects first, with those
+    projects and datasets and (staff) the projects' contact persons: the answer to "Wer arbeitet an …?"."""
+    projects: dict[str, list[Ref]] = defaultdict(list)
+    datasets: dict[str, list[Ref]] = defaultdict(list)
+    for hit in hits:
+        for department in hit.departments:
+            if hit.type == "project":
+                projects[department].append(hit.ref)
+            elif hit.type == "dataset":
+                datasets[department].append(hit.ref)
+    people: list[tuple[Ref, list[Ref]]] = []
+    found = [h.ref for h in hits if h.type == "project" and h.departments]
+    if page.staff and found:
+        by_person: dict[str, list[Ref]] = defaultdict(list)
+        by_iri = {r.iri: r for r in found}
+        for row in _about(page, _CONTACTS, project=[NamedNode(r.iri) for r in found]):
+            by_person[row["person"].value].append(by_iri[row["project"].value])
+        labels.prefetch(by_person)
+        people = sorted(
+            ((labels.ref(p), sorted(ps, key=lambda r: sort_key(r.label))) for p, ps in by_person.items()),
+            key=lambda pair: sort_key(pair[0].label),
+        )
+    rows = [
+        (
+            labels.ref(d),
+            sorted(projects.get(d, []), key=lambda r: sort_key(r.label)),
+            sorted(datasets.get(d, []), key=lambda r: sort_key(r.label)),
+        )
+        for d in {*projects, *datasets}
+    ]
+    rows.sort(key=lambda row: (-len(row[1]), -len(row[2]), sort_key(row[0].label)))
+    return {"topic": topic, "departments": rows, "people": people}
 
 
 @router.get("/search")
@@ -1059,13 +1166,21 @@ def search_page(
             error = str(problem)
     groups = [(t, [h for h in hits if h.type == t]) for t in SEARCH_TYPES]
     groups = [(t, h) for t, h in groups if h]
-    # A query that names an SDG goal or target ("11.2", "Ziel 11") also answers who works on it.
-    code = sdg_code.strip()[:40] or (q if q and sdg().resolve(q) else "")
-    who, who_error, who_unavailable = None, False, False
+    # A question ("Wer arbeitet an 11.2?") is answered for its topic; a topic that names an SDG goal or
+    # target ("11.2", "Ziel 13") by who works on it, any other by the departments behind the projects and
+    # datasets found. The answer comes before the list of hits: it is what the question asked for.
+    topic = (question_topic(q) or q).strip()
+    code = sdg_code.strip()[:40] or (topic if topic and sdg().resolve(topic) else "")
+    who, who_error, who_unavailable, topic_answer = None, False, False, None
     if code:
         try:
             who = who_works_on(page, labels, code)
             who_error = who is None
+        except Unavailable:
+            who_unavailable = True
+    elif topic and any(h.departments for h in hits if h.type in ("project", "dataset")):
+        try:
+            topic_answer = who_works_on_topic(page, labels, topic, hits)
         except Unavailable:
             who_unavailable = True
     return render(
@@ -1090,10 +1205,98 @@ def search_page(
             "who": who,
             "who_error": who_error,
             "who_unavailable": who_unavailable,
+            "topic_answer": topic_answer,
+            "question": question_topic(q) is not None,
             "suggest_url": "/api/search/suggest",
             "base_iri": request.app.state.settings.base_iri,
             "search_types": SEARCH_TYPES,
             "type_labels": {ty: page.t(f"type.{ty}.plural") for ty in SEARCH_TYPES},
+        },
+    )
+
+
+# -- the open-data catalog for people (issue 18, item 7) ---------------------------------------------
+# /catalog answers browsers with this page and everything else with RDF (api/publishing.py). It shows the
+# same page of the same DCAT-AP.de document a harvester gets, so what staff read is what portals get.
+
+_CATALOG_FORMATS = (
+    ("ttl", "Turtle", "text/turtle"),
+    ("rdf", "RDF/XML", "application/rdf+xml"),
+    ("jsonld", "JSON-LD", "application/ld+json"),
+    ("nt", "N-Triples", "application/n-triples"),
+)
+
+
+@dataclass
+class CatalogEntry:
+    dataset: Ref
+    description: str
+    departments: list[Ref]
+    sdg: list[Ref]
+    modified: str
+    distributions: list[Value]  # format code, linked to the download (or access) URL
+    licenses: list[Value]
+
+
+def catalog_page(request: Request, number: int) -> HTMLResponse:
+    """The catalog as a page for people: one page of datasets with their departments, formats and licences,
+    links to the RDF documents of this page and of the whole catalog."""
+    from api.catalog import PageNotFound, build_catalog, published_datasets
+
+    page = page_for(request)
+    settings, store = request.app.state.settings, request.app.state.store
+    try:
+        document = build_catalog(store, settings, page=number, datasets=published_datasets(store, settings))
+    except PageNotFound:
+        return not_found(page)
+    about: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for triple in document.triples:
+        about[triple.subject][triple.predicate.value].append(triple.object)
+    labels = Labels(page)
+    labels.prefetch(o.value for d in document.datasets for o in about[d][DCT.creator.value])
+    entries = []
+    for dataset in document.datasets:
+        facts = about[dataset]
+        for literal in (o for o in facts[DCT["title"].value] if isinstance(o, Literal)):
+            labels.cache.setdefault(dataset.value, literal.value)
+        distributions, licenses = [], []
+        for distribution in facts[DCAT.distribution.value]:
+            parts = about[distribution]
+            url = next((o.value for key in ("downloadURL", "accessURL") for o in parts[DCAT[key].value]), None)
+            for fmt in parts[DCT["format"].value] or [None]:
+                distributions.append(Value(_vocabulary_code(fmt.value) if fmt else "?", url))
+            licenses += [Value(_vocabulary_code(o.value), o.value) for o in parts[DCT["license"].value]]
+        modified = [o for o in facts[DCT.modified.value] if isinstance(o, Literal)]
+        description = _pick_language([o for o in facts[DCT.description.value] if isinstance(o, Literal)], page.lang)
+        entries.append(
+            CatalogEntry(
+                dataset=labels.ref(dataset),
+                description=description or "",
+                departments=sorted((labels.ref(o) for o in facts[DCT.creator.value]), key=lambda r: sort_key(r.label)),
+                sdg=sorted(
+                    (labels.ref(o) for o in facts[DCT.subject.value] if _is_sdg(o.value)),
+                    key=lambda r: _code_key(r.code or ""),
+                ),
+                modified=str(_literal(modified[0], page.lang)) if modified else "",
+                distributions=sorted(set(distributions), key=lambda v: v.text),
+                licenses=sorted(set(licenses), key=lambda v: v.text),
+            )
+        )
+    which = f"?page={document.page}"
+    return render(
+        page,
+        "catalog.html",
+        {
+            "title": settings.catalog_title or page.t("catalog.title", municipality=settings.municipality_name),
+            "nav": "catalog",
+            "entries": entries,
+            "total": document.total,
+            "first": (document.page - 1) * settings.catalog_page_size + 1,
+            "page_number": document.page,
+            "pages": document.last,
+            "page_url": lambda n: f"/catalog?page={n}",
+            "this_page": [(name, f"/catalog.{s}{which}", media) for s, name, media in _CATALOG_FORMATS],
+            "whole": [(name, f"/catalog.{s}?full=1", media) for s, name, media in _CATALOG_FORMATS],
         },
     )
 
@@ -1378,7 +1581,7 @@ def entity_page(request: Request, path: str) -> Response:
     for predicate in _FACTS.get(kind, ()):
         if predicate in values:
             shown = [show(labels, o) for o in values[predicate]]
-            facts.append((page.t(f"pred.{_short_iri(predicate)}"), sorted(shown, key=lambda v: str(v))))
+            facts.append((page.t(f"pred.{_short_iri(predicate)}"), sorted(shown, key=lambda v: sort_key(str(v)))))
     all_values = sorted(
         (
             (_predicate_label(page, p), sorted((show(labels, o) for o in os), key=_display_order))
@@ -1387,7 +1590,7 @@ def entity_page(request: Request, path: str) -> Response:
             # relations (api/derived.py) repeat the source data for the gap queries.
             if p != PROV.qualifiedAssociation.value and not p.startswith(DERIVED_NS)
         ),
-        key=lambda pair: pair[0].casefold(),
+        key=lambda pair: sort_key(pair[0]),
     )
     kind_label = sdg().kind(iri) if kind == "sdg" else "indicator_local" if kind == "indicator" else kind
     return render(
@@ -1416,7 +1619,7 @@ def not_found(page: Page) -> HTMLResponse:
 
 def _display_order(value: Ref | Value) -> tuple:
     code = getattr(value, "code", None)
-    return (_code_key(code) if code else (), str(value).casefold())
+    return (_code_key(code) if code else (), sort_key(str(value)))
 
 
 def _predicate_label(page: Page, predicate: str) -> str:
@@ -1441,7 +1644,7 @@ def _refs(labels: Labels, iris: Any) -> list[Ref]:
     unique = {i.value if isinstance(i, NamedNode) else i for i in iris}
     labels.prefetch(unique)
     return sorted(
-        (labels.ref(i) for i in unique), key=lambda r: (_code_key(r.code) if r.code else (), r.label.casefold())
+        (labels.ref(i) for i in unique), key=lambda r: (_code_key(r.code) if r.code else (), sort_key(r.label))
     )
 
 
@@ -1483,13 +1686,13 @@ def _department_sections(page: Page, labels: Labels, iri: NamedNode, values: dic
         [labels.ref(p), Value(_role_label(page, projects[p]["role"])), _refs(labels, projects[p]["sdg"])] for p in shown
     ]
     if not paging:
-        table.sort(key=lambda r: r[0].label.casefold())
+        table.sort(key=lambda r: sort_key(r[0].label))
     by_goal: dict[int, list[Ref]] = defaultdict(list)
     for p in shown:
         for goal in sorted({int(sdg().notation(sdg().goal_of(s))) for s in projects[p]["sdg"]}):
             by_goal[goal].append(labels.ref(p))
     goals = [
-        (labels.ref(SDG[str(g)].value), sorted(refs, key=lambda r: r.label.casefold()))
+        (labels.ref(SDG[str(g)].value), sorted(refs, key=lambda r: sort_key(r.label)))
         for g, refs in sorted(by_goal.items())
     ]
     sections = [
@@ -1513,7 +1716,7 @@ def _department_sections(page: Page, labels: Labels, iri: NamedNode, values: dic
             for person, role in shown_rows
         ]
         if not paging:
-            members.sort(key=lambda r: r[0].label.casefold())
+            members.sort(key=lambda r: sort_key(r[0].label))
         sections.append(Section("people", page.t("section.people"), members, ["col.person", "col.role"], **paging))
     return sections
 
@@ -1533,7 +1736,7 @@ def _bridges(page: Page, labels: Labels, iri: NamedNode) -> Section:
     labels.prefetch(shown)
     items = [[labels.ref(other), _refs(labels, targets[other])] for other in shown]
     if not paging:
-        items.sort(key=lambda item: (-shared[item[0].iri], item[0].label.casefold()))
+        items.sort(key=lambda item: (-shared[item[0].iri], sort_key(item[0].label)))
     return Section("bridges", heading, items, ["col.department", "col.shared_targets"], **paging)
 
 
@@ -1542,7 +1745,7 @@ def _project_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) 
     departments = values.get(PROV.wasAssociatedWith.value, [])
     labels.prefetch(d.value for d in departments if isinstance(d, NamedNode))
     involved = [[labels.ref(d), Value(_role_label(page, roles.get(d.value)))] for d in departments]
-    involved.sort(key=lambda r: (r[1].text != page.t("role.lead"), r[0].label.casefold()))
+    involved.sort(key=lambda r: (r[1].text != page.t("role.lead"), sort_key(r[0].label)))
     sections = [
         Section("departments", page.t("section.departments"), involved, ["col.department", "col.role"]),
         _link_section(page, labels, "sdg", page.t("section.sdg"), values.get(QS.contributesTo.value, [])),
@@ -1563,7 +1766,7 @@ def _unused_pairs(page: Page, labels: Labels, iri: NamedNode, key: str, text: st
     labels.prefetch(entity for entity, _ in shown)
     items = [[labels.ref(entity), labels.ref(target)] for entity, target in shown]
     if not paging:
-        items.sort(key=lambda r: (r[0].label.casefold(), _code_key(r[1].code or "")))
+        items.sort(key=lambda r: (sort_key(r[0].label), _code_key(r[1].code or "")))
     return Section(key, heading, items, [f"col.{other}", "col.target"], f"section.{text}.note", **paging)
 
 
@@ -1657,9 +1860,9 @@ def _who(page: Page, labels: Labels, iri: NamedNode) -> Section:
                 by_department[row["department"].value].add(row["project"].value)
     labels.prefetch([*shown, *(p for d in shown for p in by_department[d])])
     items = [
-        [labels.ref(d), sorted((labels.ref(p) for p in by_department[d]), key=lambda r: r.label.casefold())]
+        [labels.ref(d), sorted((labels.ref(p) for p in by_department[d]), key=lambda r: sort_key(r.label))]
         for d in shown
     ]
     if not paging:
-        items.sort(key=lambda item: item[0].label.casefold())
+        items.sort(key=lambda item: sort_key(item[0].label))
     return Section("who", heading, items, ["col.department", "col.projects"], **paging)

@@ -20,7 +20,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.store import EmbeddedStore
 from api.testing import READER_TOKEN, LiveServer, make_settings
-from loaders.vocab import PROV, QS
+from loaders.vocab import ORG, PROV, QS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -117,20 +117,33 @@ def departments_with_projects(store) -> int:
     return int(next(iter(store.query(sparql)))["n"].value)
 
 
+def all_departments(store) -> int:
+    sparql = f"SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?d a <{ORG.OrganizationalUnit.value}> }}"
+    return int(next(iter(store.query(sparql)))["n"].value)
+
+
 # -- what a person sees ---------------------------------------------------------------------------
 
 
-def test_dashboard_heatmap_shows_a_number_in_every_cell(page, store):
+def test_dashboard_heatmap_shows_every_department_with_a_number_in_every_cell(page, store):
     browser = page("/")
     rows = browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr")
     headers = browser.find_elements(By.CSS_SELECTOR, "#heatmap thead th.goal")
     assert heading(browser).startswith("Nachhaltigkeit in Musterstadt")
     assert [h.text for h in headers] == [str(n) for n in range(1, 18)]
-    assert len(rows) == departments_with_projects(store)
+    assert len(rows) == all_departments(store) > departments_with_projects(store)
     for row in rows:
         cells = row.find_elements(By.TAG_NAME, "td")
         assert len(cells) == 17
         assert all(cell.is_displayed() and cell.text.isdigit() for cell in cells)
+
+
+def test_dashboard_legend_shows_the_counts_of_the_data(page):
+    browser = page("/")
+    cells = [int(td.text) for td in browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody td")]
+    swatches = [s.text for s in browser.find_elements(By.CSS_SELECTOR, "#heatmap-legend .swatch")]
+    assert swatches[0] == "0" and swatches[-1].split("\u2013")[-1] == str(max(cells))
+    assert all(s.is_displayed() for s in browser.find_elements(By.CSS_SELECTOR, "#heatmap-legend .swatch"))
 
 
 def test_dashboard_names_the_top_missing_bridge_in_a_sentence(page):
@@ -171,6 +184,54 @@ def test_who_works_on_a_target_lists_its_departments(page):
     table = wait(browser, until.visibility_of_element_located((By.ID, "who-table")))
     departments = [th.text for th in table.find_elements(By.CSS_SELECTOR, "tbody th")]
     assert "Tiefbauamt" in departments and "Umweltamt" in departments
+
+
+def test_a_question_typed_into_the_search_box_is_answered_with_departments_first(page):
+    browser = page("/search")
+    field = browser.find_element(By.ID, "q")
+    field.send_keys("Wer arbeitet an 11.2?")
+    field.send_keys(Keys.ENTER)
+    table = wait(browser, until.visibility_of_element_located((By.ID, "who-table")))
+    departments = [th.text for th in table.find_elements(By.CSS_SELECTOR, "tbody th")]
+    assert "Tiefbauamt" in departments and "Umweltamt" in departments
+    answer = browser.find_element(By.ID, "answer-heading").location["y"]
+    assert answer < browser.find_element(By.ID, "results-heading").location["y"]
+    assert "Kein Eintrag enthält alle Wörter" not in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_a_question_about_a_topic_lists_the_departments_behind_its_projects(page):
+    browser = page("/search?q=Wer+arbeitet+an+Radverkehr%3F")
+    table = wait(browser, until.visibility_of_element_located((By.ID, "who-table")))
+    first = table.find_element(By.CSS_SELECTOR, "tbody tr th a")
+    assert first.text == "Tiefbauamt"
+    first.click()
+    wait(browser, until.url_contains("/page/department/tiefbauamt"))
+
+
+def test_unused_data_names_and_links_the_departments_to_call(page):
+    browser = page("/gaps/unused-datasets")
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#report thead th")]
+    assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    row = browser.find_element(By.CSS_SELECTOR, "#report tbody tr")
+    cells = row.find_elements(By.TAG_NAME, "td")
+    for cell in (cells[1], cells[3]):
+        links = cell.find_elements(By.TAG_NAME, "a")
+        assert links and all("/page/department/" in a.get_attribute("href") for a in links)
+    name = cells[1].find_element(By.TAG_NAME, "a").text
+    cells[1].find_element(By.TAG_NAME, "a").click()
+    wait(browser, until.url_contains("/page/department/"))
+    assert heading(browser) == name
+
+
+def test_the_catalog_opens_as_a_readable_page_with_links_to_its_rdf(page):
+    browser = page("/catalog")
+    assert heading(browser) == "Offene Daten Musterstadt"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#catalog tbody tr")
+    assert 0 < len(rows) <= 100 and all(r.is_displayed() for r in rows[:5])
+    formats = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a.format-link")}
+    assert formats["Turtle"].endswith("/catalog.ttl?full=1") and formats["RDF/XML"].endswith("/catalog.rdf?full=1")
+    rows[0].find_element(By.CSS_SELECTOR, "th a").click()
+    wait(browser, until.url_contains("/page/dataset/"))
 
 
 def test_click_from_dashboard_to_a_gap_report_and_on_to_an_entity(page):
@@ -268,6 +329,9 @@ AXE_PAGES = [
     "/gaps/missing-bridges",
     "/gaps/unused-datasets?goal=11",
     "/search?q=Radweg&sdg_code=11.2",
+    "/search?q=Wer+arbeitet+an+Radverkehr%3F",
+    "/gaps/unused-datasets",
+    "/catalog",
     "/page/department/tiefbauamt",
     "/page/project/radverkehrskonzept",
     "/page/sdg/7",
@@ -338,6 +402,9 @@ def full_page_screenshot(browser, target: Path) -> None:
             "gap-report.png",
         ),
         ("/page/project/radverkehrskonzept", "entity-project.png"),
+        ("/search?q=Wer+arbeitet+an+11.2%3F", "search-question.png"),
+        ("/gaps/unused-datasets?goal=11", "gap-unused-datasets.png"),
+        ("/catalog", "catalog.png"),
     ],
 )
 def test_screenshots_for_the_readme(page, path, name, tmp_path):

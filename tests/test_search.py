@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -723,3 +724,59 @@ def test_the_search_page_says_when_the_index_is_still_catching_up(store, held):
         release.set()
         assert index.catch_up(timeout=30)
         assert notice not in client.get("/search", params={"q": "Radweg"}).text
+
+
+# -- questions and placeholder names (issue 18, item 1) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Wer arbeitet an 11.2?", "11.2"),
+        ("wer arbeitet an Radverkehr", "Radverkehr"),
+        ("Wer arbeitet zum Thema Klimaschutz?", "Klimaschutz"),
+        ("Wer kümmert sich um Ziel 13?", "Ziel 13"),
+        ("Welche Ämter arbeiten an SDG 11?", "SDG 11"),
+        ("Who works on 11.2?", "11.2"),
+        ("Radverkehr", None),
+        ("Werner", None),
+    ],
+)
+def test_a_question_is_searched_for_its_topic(question, topic):
+    assert search.question_topic(question) == topic
+
+
+def test_a_question_finds_what_its_topic_finds_with_every_word(index):
+    asked = anonymous(index, "Wer arbeitet an Radverkehr?")
+    assert asked.matched == "all" and iris(asked) == iris(anonymous(index, "Radverkehr"))
+    assert project("radverkehrskonzept") in iris(asked)
+
+
+def test_question_words_match_no_person_or_dataset_by_their_letters(index):
+    labels = [hit.label for hit in staff_search(index, "Wer arbeitet an Radverkehr?").hits]
+    assert not any(label.startswith(("Frank Werner", "Wertstoff")) for label in labels)
+
+
+def test_indicators_named_only_by_their_code_are_not_hits(index):
+    for q in ("11.2", "Ziel 13", "Klima", "Indikator"):
+        labels = [hit.label for hit in anonymous(index, q, limit=100).hits]
+        assert not [label for label in labels if re.fullmatch(r"Indikator \d+\.\w+\.\d+", label)], q
+
+
+def indexed_words(index: SearchIndex, iri: str) -> set[str]:
+    rows = index._read(
+        lambda connection, hidden: connection.execute(
+            "SELECT t.title, t.keywords, t.body, t.context FROM texts t JOIN docs d ON d.id = t.id WHERE d.iri = ?",
+            (iri,),
+        ).fetchall()
+    )
+    return {word for row in rows for column in row for word in (column or "").split()}
+
+
+def test_klima_matches_words_that_start_with_it_or_have_it_as_a_compound_part_not_letters_inside(index):
+    hits = staff_search(index, "Klima", limit=100).hits
+    assert len(hits) > 10
+    for hit in hits:
+        words = indexed_words(index, hit.iri)
+        compounds = {w for w in words if any(part.startswith("klima") for part in search.parts([w]))}
+        assert any(w.startswith("klima") for w in words) or compounds, (hit.label, words)

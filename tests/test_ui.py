@@ -23,12 +23,13 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 import api.store
 from api import i18n, publishing, search, ui
 from api.app import create_app
+from api.collation import sort_key
 from api.demo import load_demo
 from api.named_queries import QueryRegistry
 from api.store import EmbeddedStore, Visibility
 from api.testing import READER, READER_TOKEN, fill, make_settings
 from loaders.sdg import SdgIndex
-from loaders.vocab import DCT, PROV, QS, RDF
+from loaders.vocab import DCT, FOAF, ORG, PROV, QS, RDF
 
 BASE = "https://musterstadt.example/id/"
 TEMPLATES = Path(ui.__file__).parent / "templates" / "ui"
@@ -104,13 +105,40 @@ def departments_with_projects(store) -> int:
     return int(rows[0]["n"].value)
 
 
-def test_heatmap_has_a_row_per_department_with_projects_and_17_goal_columns(ui_client, store):
+def all_departments(store) -> int:
+    rows = select(store, f"SELECT (COUNT(DISTINCT ?d) AS ?n) {{ ?d a <{ORG.OrganizationalUnit.value}> }}")
+    return int(rows[0]["n"].value)
+
+
+def test_heatmap_has_a_row_for_every_department_and_17_goal_columns(ui_client, store):
     table = html(ui_client.get("/")).find("table", id="heatmap")
     goal_headers = [th for th in table.find("thead").find_all("th") if "goal" in th.classes()]
     rows = table.find("tbody").find_all("tr")
     assert [th.text() for th in goal_headers] == [str(n) for n in range(1, 18)]
-    assert len(rows) == departments_with_projects(store) >= 12
+    assert len(rows) == all_departments(store) > departments_with_projects(store) >= 12
     assert all(len(row.find_all("td")) == 17 for row in rows)
+
+
+def test_heatmap_shows_departments_without_projects_as_a_row_of_zeros(ui_client, store):
+    table = html(ui_client.get("/")).find("table", id="heatmap")
+    rows = {tr.find("th").text(): [td.text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")}
+    zeros = [name for name, cells in rows.items() if set(cells) == {"0"}]
+    assert len(zeros) == all_departments(store) - departments_with_projects(store) >= 1
+
+
+def test_heatmap_legend_scale_ends_at_the_highest_count(ui_client):
+    page = html(ui_client.get("/"))
+    cells = [int(td.text()) for td in page.find("table", id="heatmap").find("tbody").find_all("td")]
+    legend = page.find("p", id="heatmap-legend")
+    swatches = [s.text() for s in legend.find_all("span") if "swatch" in s.classes()]
+    assert swatches[0] == "0" and swatches[-1].split("\u2013")[-1] == str(max(cells))
+    assert str(max(cells)) in legend.text()
+
+
+def test_heatmap_legend_groups_counts_when_the_maximum_is_above_four():
+    assert ui.legend(3) == [(0, "0"), (1, "1"), (2, "2"), (3, "3")]
+    assert ui.legend(8) == [(0, "0"), (1, "1\u20132"), (2, "3\u20134"), (3, "5\u20136"), (4, "7\u20138")]
+    assert [ui.shade(n, 8) for n in (0, 1, 2, 3, 8)] == [0, 1, 1, 2, 4]
 
 
 def test_heatmap_cells_print_the_project_counts_of_the_coverage_matrix(ui_client, app, store):
@@ -207,16 +235,28 @@ def test_gap_filter_by_department_also_matches_projects_and_datasets_of_it(ui_cl
     assert "/page/dataset/luftmessdaten" in {link for row in rows for link in page_links(row)}
 
 
-def test_gap_report_exports_csv_with_iri_and_label_columns(ui_client, app, store):
+def csv_rows(response) -> list[dict[str, str]]:
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_gap_report_csv_is_what_german_excel_opens_semicolons_bom_german_headers(ui_client, app, store):
     response = ui_client.get("/gaps/missing-bridges", params={"format": "csv"})
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_rows(response)
     assert len(rows) == len(select(store, app.state.queries["missing-bridges"].sparql))
-    assert {"department_a", "department_a_label", "target", "target_label"} <= set(rows[0])
-    assert {r["department_a_label"] for r in rows if r["department_a"] == f"{BASE}department/tiefbauamt"} == {
-        "Tiefbauamt"
+    assert list(rows[0]) == ["Amt A", "Amt B", "Unterziel", "Amt A (IRI)", "Amt B (IRI)", "Unterziel (IRI)"]
+    assert {r["Amt A"] for r in rows if r["Amt A (IRI)"] == f"{BASE}department/tiefbauamt"} == {"Tiefbauamt"}
+    assert {r["Unterziel"] for r in rows if r["Unterziel (IRI)"].endswith("/11.2")} == {
+        "11.2 Sichere, bezahlbare und nachhaltige Verkehrssysteme für alle"
     }
+
+
+def test_gap_report_csv_writes_shares_with_a_decimal_comma(ui_client):
+    rows = csv_rows(ui_client.get("/gaps/silo-departments", params={"format": "csv"}))
+    shares = [r["Anteil gemeinsamer Projekte"] for r in rows]
+    assert all(re.fullmatch(r"\d+(,\d+)?", share) for share in shares) and any("," in share for share in shares)
 
 
 def test_gap_report_exports_xlsx_with_the_filtered_rows(ui_client):
@@ -229,6 +269,59 @@ def test_gap_report_exports_xlsx_with_the_filtered_rows(ui_client):
     assert all(f"{BASE}department/tiefbauamt" in row for row in table[1:])
 
 
+def test_gap_report_xlsx_has_german_headers_a_frozen_row_a_filter_and_column_widths(ui_client):
+    response = ui_client.get("/gaps/unused-datasets", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    assert header[5:] == [f"{name} (IRI)" for name in header[:5]]
+    assert sheet.freeze_panes == "A2" and all(cell.font.bold for cell in sheet[1])
+    assert sheet.auto_filter.ref == sheet.dimensions
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCDE"]
+    assert all(10 <= w <= 62 for w in widths) and len(set(widths)) > 1
+
+
+def test_machine_readable_csv_stays_sparql_csv_on_queries(ui_client):
+    response = ui_client.get("/queries/missing-bridges", headers={"Accept": "text/csv"})
+    assert response.status_code == 200 and not response.content.startswith("\ufeff".encode())
+    assert response.text.splitlines()[0].split(",")[:3] == ["department_a", "department_b", "target"]
+
+
+# -- who to call (issue 18, item 2) ---------------------------------------------------------------
+
+
+def test_unused_datasets_names_the_departments_of_dataset_and_project(ui_client, store):
+    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    headers = [th.text() for th in table.find("thead").find_all("th")]
+    assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
+    for row in table.find("tbody").find_all("tr")[:20]:
+        cells = row.find_all("td")
+        holders = [page_links(cells[i]) for i in (1, 3)]
+        assert all(h and all(link.startswith("/page/department/") for link in h) for h in holders)
+
+
+def test_the_departments_of_a_row_are_those_that_hold_the_dataset_and_run_the_project(ui_client, store):
+    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    row = table.find("tbody").find_all("tr")[0]
+    cells = row.find_all("td")
+    dataset, project = page_links(cells[0])[0], page_links(cells[2])[0]
+    creators = select(store, f"SELECT ?d {{ <{BASE}{dataset.removeprefix('/page/')}> <{DCT.creator.value}> ?d }}")
+    members = select(
+        store, f"SELECT ?d {{ <{BASE}{project.removeprefix('/page/')}> <{PROV.wasAssociatedWith.value}> ?d }}"
+    )
+    assert set(page_links(cells[1])) == {"/page/" + r["d"].value.removeprefix(BASE) for r in creators}
+    assert set(page_links(cells[3])) == {"/page/" + r["d"].value.removeprefix(BASE) for r in members}
+
+
+@pytest.mark.parametrize("kind", GAP_KINDS)
+def test_every_gap_table_links_the_departments_involved(ui_client, kind):
+    table = html(ui_client.get(f"/gaps/{kind}")).find("table", id="report")
+    if kind == "blind-spots":  # targets nobody works on: no department is involved
+        return
+    row = table.find("tbody").find_all("tr")[0]
+    assert any(link.startswith("/page/department/") for link in page_links(row))
+
+
 def test_exports_neutralise_spreadsheet_formulas():
     evil = ui.Ref(
         f"{BASE}department/x", '=HYPERLINK("http://evil.example","klick")', "/page/department/x", "department"
@@ -236,7 +329,8 @@ def test_exports_neutralise_spreadsheet_formulas():
     report = ui.Report("silo-departments", ["department", "projects"], [[evil, ui.Value("-3", number=-3.0)]], 1)
     page = ui.Page(request=None, principal=ui.ANONYMOUS, lang="de")  # type: ignore[arg-type]
     header, rows = ui.export_table(page, report)
-    assert rows == [[f"{BASE}department/x", "'" + evil.label, -3.0]]
+    assert header == ["Amt", "Projekte", "Amt (IRI)"]
+    assert rows == [["'" + evil.label, -3.0, f"{BASE}department/x"]]
     assert [ui.spreadsheet_safe(s) for s in ("+1", "-1", "@SUM(A1)", "\t=1", "plain")] == [
         "'+1",
         "'-1",
@@ -578,3 +672,159 @@ def test_print_stylesheet_hides_navigation_and_forms():
     css = (Path(ui.__file__).parent / "static" / "ui" / "ui.css").read_text()
     print_rules = css[css.index("@media print") :]
     assert all(selector in print_rules for selector in (".site-nav", ".filters", ".search-form", ".paging"))
+
+
+# -- German sort order (issue 18, item 5) -----------------------------------------------------------
+
+
+def test_names_sort_as_in_a_german_dictionary_not_by_code_point():
+    names = [
+        "Zollamt",
+        "Übersetzungsbüro",
+        "ÖPNV-Haltestellen",
+        "Ordnungsamt",
+        "Kämmerei",
+        "Kulturamt",
+        "Straße 10",
+        "Straße 2",
+    ]
+    assert sorted(names, key=sort_key) == [
+        "Kämmerei",
+        "Kulturamt",
+        "ÖPNV-Haltestellen",
+        "Ordnungsamt",
+        "Straße 2",
+        "Straße 10",
+        "Übersetzungsbüro",
+        "Zollamt",
+    ]
+
+
+def test_department_lists_put_umlauts_under_their_base_letter():
+    store = fill(EmbeddedStore(None))
+    graph = NamedNode(f"{BASE}graph/collation")
+    quads = []
+    for key, name in (("z", "Zollamt"), ("oe", "Ökologiebüro"), ("o", "Ordnungsamt"), ("a", "Amt für Umwelt")):
+        department = NamedNode(f"{BASE}department/{key}")
+        quads += [
+            Quad(department, RDF.type, ORG.OrganizationalUnit, graph),
+            Quad(department, FOAF.name, Literal(name), graph),
+        ]
+    store.replace_graph(graph.value, quads, visibility=Visibility.PUBLIC, source="t", loader="t", checksum="c")
+    with TestClient(ui_app(store), base_url="https://testserver") as client:
+        select_ = html(client.get("/gaps/missing-bridges")).find("select", id="filter-department")
+    shown = [o.text() for o in select_.find_all("option")[1:]]
+    assert shown.index("Ökologiebüro") < shown.index("Ordnungsamt") < shown.index("Zollamt")
+    assert shown == sorted(shown, key=sort_key)
+
+
+# -- questions in the search box (issue 18, item 1) ------------------------------------------------
+
+
+def answer_rows(page: Node) -> list[str]:
+    return [th.text() for th in page.find("table", id="who-table").find("tbody").find_all("th")]
+
+
+@pytest.mark.parametrize("q", ["Wer arbeitet an 11.2?", "11.2", "SDG 11.2"])
+def test_a_question_about_a_target_is_answered_with_its_departments(ui_client, q):
+    page = html(ui_client.get("/search", params={"q": q}))
+    assert {"Tiefbauamt", "Umweltamt"} <= set(answer_rows(page))
+    assert "Kein Eintrag enthält alle Wörter" not in page.text()
+
+
+def test_a_goal_number_is_answered_with_the_departments_working_on_the_goal(ui_client):
+    page = html(ui_client.get("/search", params={"q": "Ziel 13"}))
+    assert page.find("h2", id="answer-heading").find("a").text() == "13"
+    assert "Umweltamt" in answer_rows(page)
+
+
+@pytest.mark.parametrize("q", ["Wer arbeitet an Radverkehr?", "Klimaschutz"])
+def test_a_topic_is_answered_with_the_departments_behind_the_projects_found(ui_client, q):
+    page = html(ui_client.get("/search", params={"q": q}))
+    rows = page.find("table", id="who-table").find("tbody").find_all("tr")
+    assert rows and all(page_links(row.find("th"))[0].startswith("/page/department/") for row in rows)
+    assert all(page_links(row.find_all("td")[0]) or page_links(row.find_all("td")[1]) for row in rows)
+    assert "Kein Eintrag enthält alle Wörter" not in page.text()
+
+
+def test_the_answer_comes_before_the_hits_and_ranks_departments_by_projects(ui_client):
+    page = html(ui_client.get("/search", params={"q": "Wer arbeitet an Radverkehr?"}))
+    headings = [h.attrs.get("id") for h in page.find_all("h2")]
+    assert headings.index("answer-heading") < headings.index("results-heading")
+    counts = [
+        len(page_links(row.find_all("td")[0]))
+        for row in page.find("table", id="who-table").find("tbody").find_all("tr")
+    ]
+    assert counts == sorted(counts, reverse=True)
+    assert answer_rows(page)[0] == "Tiefbauamt"
+
+
+def test_staff_get_the_contact_persons_of_a_topic_and_anonymous_visitors_do_not(ui_client):
+    params = {"q": "Wer arbeitet an Radverkehr?"}
+    staff = html(ui_client.get("/search", params=params, headers={"Authorization": f"Bearer {READER_TOKEN}"}))
+    assert [a.attrs["href"] for a in staff.find("ul", **{"class": "people"}).find_all("a")]
+    anonymous = html(ui_client.get("/search", params=params))
+    assert not anonymous.find_all("ul", **{"class": "people"})
+    assert not any(link.startswith("/page/person/") for link in page_links(anonymous))
+
+
+def test_search_results_list_no_indicator_with_a_placeholder_name(ui_client):
+    page = html(ui_client.get("/search", params={"q": "11.2"}))
+    assert not [a.text() for a in page.find_all("a") if re.fullmatch(r"Indikator \d+\.\w+\.\d+", a.text())]
+
+
+# -- the catalog for people (issue 18, item 7) ----------------------------------------------------
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def paged_client(store) -> Iterator[TestClient]:
+    """The demo with 20 datasets per catalog page."""
+    app = create_app(make_settings(catalog_page_size=20), store=store)
+    for router in (ui.router, search.router, publishing.router):
+        app.include_router(router)
+    with TestClient(app, base_url="https://testserver", headers={"Accept-Language": "de"}) as client:
+        yield client
+
+
+def test_a_browser_opening_the_catalog_gets_a_page_of_datasets(paged_client):
+    response = paged_client.get("/catalog", headers={"Accept": BROWSER_ACCEPT})
+    page = html(response)
+    rows = page.find("table", id="catalog").find("tbody").find_all("tr")
+    assert len(rows) == 20 and all(page_links(row.find("th"))[0].startswith("/page/dataset/") for row in rows)
+    assert all(any(link.startswith("/page/department/") for link in page_links(row)) for row in rows)
+    assert "Accept" in response.headers["vary"]
+
+
+def test_the_catalog_page_pages_and_links_its_rdf_documents(paged_client):
+    page = html(paged_client.get("/catalog", params={"page": 2}, headers={"Accept": BROWSER_ACCEPT}))
+    assert page.find("a", rel="next").attrs["href"] == "/catalog?page=3"
+    formats = [(a.attrs["type"], a.attrs["href"]) for a in page.find_all("a") if "format-link" in a.classes()]
+    assert ("text/turtle", "/catalog.ttl?page=2") in formats and ("text/turtle", "/catalog.ttl?full=1") in formats
+    assert ("application/rdf+xml", "/catalog.rdf?page=2") in formats
+    alternates = [link.attrs["href"] for link in page.find_all("link") if link.attrs.get("rel") == "alternate"]
+    assert "/catalog.jsonld?page=2" in alternates
+    assert paged_client.get("/catalog.ttl?page=2").headers["content-type"].startswith("text/turtle")
+
+
+def test_a_catalog_page_past_the_last_is_404(paged_client):
+    assert paged_client.get("/catalog", params={"page": 99}, headers={"Accept": BROWSER_ACCEPT}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/rdf+xml, text/turtle;q=0.9, */*;q=0.1", "application/rdf+xml"),
+        ("text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8, */*;q=0.5", "text/turtle"),
+        ("application/ld+json", "application/ld+json"),
+        ("text/html;q=0.5, text/turtle", "text/turtle"),
+    ],
+)
+def test_harvesters_keep_getting_rdf_from_the_catalog(paged_client, accept, media_type):
+    response = paged_client.get("/catalog", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
