@@ -454,6 +454,17 @@ def regraph(store: EmbeddedStore, graph: str, visibility: Visibility) -> None:
     store.replace_graph(graph, list(quads), visibility=visibility, source="test", loader="test", checksum="sha256:x")
 
 
+def publish_without_people(store: EmbeddedStore, graph: str) -> None:
+    """Make `graph` public without its people (a graph holding people cannot be public)."""
+    quads = store.query(
+        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o
+              FILTER NOT EXISTS {{ ?s a ?kind VALUES ?kind {{ <http://xmlns.com/foaf/0.1/Person> <http://www.w3.org/ns/org#Membership> }} }}
+              FILTER(?p NOT IN (<https://w3id.org/querschnitt/def#contactPerson>, <http://www.w3.org/ns/org#member>)) }} }}""",
+        include_internal=True,
+    )
+    store.replace_graph(graph, list(quads), visibility=Visibility.PUBLIC, source="test", loader="test", checksum="x")
+
+
 WRITES = {
     "a description added": lambda store: insert(
         store, DEMO, f'<{project("radverkehrskonzept")}> <{DCT.description.value}> "Zebrastreifen am Markt"@de'
@@ -474,7 +485,7 @@ WRITES = {
         f"<http://www.w3.org/ns/prov#wasAssociatedWith> <{TIEFBAUAMT}> ; <{DCT.subject.value}> <http://metadata.un.org/sdg/11.2>",
         Visibility.PUBLIC,
     ),
-    "the internal graph made public": lambda store: regraph(store, DEMO_INTERNAL, Visibility.PUBLIC),
+    "the internal graph made public": lambda store: publish_without_people(store, DEMO_INTERNAL),
     "the demo graph made internal": lambda store: regraph(store, DEMO, Visibility.INTERNAL),
     "the internal graph dropped": lambda store: store.drop_graph(DEMO_INTERNAL),
     "a raw update": lambda store: store.update(
