@@ -16,6 +16,7 @@ from api.auth import parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
 from api.guard import Allowlist
+from api.head import HeadAsGet
 from api.named_queries import QueryRegistry
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     app.state.tokens = parse_tokens(settings.tokens)
     app.state.allowlist = Allowlist(settings.service_allowlist)
     install_error_handlers(app)
+    # Innermost of the middlewares, so that access log, metrics and CORS see one HEAD request.
+    app.add_middleware(HeadAsGet)
     if settings.cors_origins.strip():
         # Read-only access from any page (CORS); no credentials, and no Authorization header, so a
         # staff token can never be used from another origin.
