@@ -734,7 +734,7 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint, the API and the staff pages.
 
-    Example: querschnitt serve --port 8000
+    Example: querschnitt serve --port 8080
     Example: querschnitt serve --store http://127.0.0.1:8890/sparql --workers 4
     """
     import os
@@ -746,6 +746,8 @@ def serve(
     settings = _settings()
     if store:
         settings = settings.model_copy(update={"store": store})
+    settings = settings.served_at(host, port)
+    err.print(f"Querschnitt at {settings.public_url} (links use this address: QUERSCHNITT_PUBLIC_URL)", markup=False)
     if workers > 1:
         if not settings.store.startswith(("http://", "https://")):
             err.print(
@@ -755,6 +757,7 @@ def serve(
             raise typer.Exit(2)
         # Each worker process builds its own app from the environment (uvicorn's factory mode).
         os.environ["QUERSCHNITT_STORE"] = settings.store
+        os.environ["QUERSCHNITT_PUBLIC_URL"] = settings.public_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
         return
     target = _open(settings.store)
