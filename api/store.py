@@ -409,6 +409,21 @@ class EmbeddedStore(SingleGraphReplace):
             raise StoreError(f"Backup target {target} exists already; name a new directory.")
         self._oxigraph.backup(str(target))
 
+    def checkpoint(self, target: Path, *, wait: bool = True) -> int | None:
+        """Write a consistent copy of the store to the new directory `target` between two writes and return
+        the write generation it holds; None (nothing written) if `wait` is False and a write is running.
+
+        Copies are hard links where possible (pyoxigraph `backup`: a RocksDB checkpoint), so they are cheap.
+        Taken under the write lock, so a copy never holds part of a multi-step write (a load's staging).
+        """
+        if not self._write_lock.acquire(blocking=wait):
+            return None
+        try:
+            self._oxigraph.backup(str(target))
+            return self.generation
+        finally:
+            self._write_lock.release()
+
     def flush(self) -> None:
         if not self.read_only:
             self._oxigraph.flush()
