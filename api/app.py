@@ -17,6 +17,7 @@ from api.errors import install_error_handlers
 from api.executor import make_executor
 from api.fairness import ClientMiddleware, FairShare
 from api.guard import Allowlist
+from api.head import HeadAsGet
 from api.named_queries import QueryRegistry
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
     app.state.failed_checks = FailedChecks(settings.auth_failures_per_minute)
     app.state.allowlist = Allowlist(settings.service_allowlist)
     install_error_handlers(app)
+    # Innermost of the middlewares, so that access log, metrics and CORS see one HEAD request.
+    app.add_middleware(HeadAsGet)
     if settings.cors_origins.strip():
         # Read-only access from any page (CORS); no credentials, and no Authorization header, so a
         # staff token can never be used from another origin.

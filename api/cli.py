@@ -839,17 +839,66 @@ def backup(
     target_dir: Annotated[Path, typer.Argument(help="New directory for the copy.")],
     store: StoreOption = None,
 ) -> None:
-    """Write a consistent copy of the on-disk store (open it with --store TARGET_DIR).
+    """Write a consistent copy of the store, also while a server holds it (open it with --store TARGET_DIR).
 
     Example: querschnitt backup ./backups/2026-11-26
     """
-    target = _open(store)
+    from api.store import StoreLocked, backup_snapshot
+
+    settings = _settings()
+    location = store or settings.store
     try:
-        target.backup(target_dir)
+        try:
+            target = _remember(open_store(location, **settings.remote_options()))
+        except StoreLocked:
+            # A server holds the store: copy a read-only snapshot of it, as the reading commands read one.
+            err.print(f"[yellow]note:[/] {location} is held by a running server; backing up a snapshot of it.")
+            backup_snapshot(Path(location), target_dir)
+        else:
+            target.backup(target_dir)
     except StoreError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
     err.print(f"[green]backup written[/] to {target_dir}")
+
+
+@command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A directory written by `backup` (remote store: or its .nq file).")],
+    replace: Annotated[
+        bool, typer.Option(help="Restore over an embedded store that holds data; it is moved aside, not deleted.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Put a backup back: an embedded store gets the backup directory (never while a server holds it), a
+    remote store every graph and the metadata graph of the dump (an empty remote store only).
+
+    Example: querschnitt restore ./backups/2026-11-26
+    Example: querschnitt restore ./backups/2026-11-26 --store http://127.0.0.1:8890/sparql
+    """
+    from rich.markup import escape
+
+    from api.store import StoreLocked, restore_directory
+
+    settings = _settings()
+    location = store or settings.store
+    try:
+        if location.startswith(("http://", "https://")):
+            from api.remote_store import RemoteStore
+
+            # Not open_store: it would write the derived graphs first, and a backup goes into an empty store.
+            options = {k: v for k, v in settings.remote_options().items() if v is not None}
+            with RemoteStore(location, **options) as remote:
+                done = f"{remote.restore(source)} quads into {location}"
+        elif location == "memory":
+            raise StoreError("An in-memory store cannot be restored; name a store directory with --store.")
+        else:
+            moved = restore_directory(source, Path(location), replace=replace)
+            done = f"{source} to {location}" + (f"; the previous store is now {moved}" if moved else "")
+    except (StoreError, OSError) as error:
+        err.print(f"[red]error:[/] {escape(str(error))}")
+        raise typer.Exit(EXIT_STORE if isinstance(error, StoreLocked | OSError) else EXIT_INVALID) from None
+    err.print(f"[green]restored[/] {escape(done)}")
 
 
 @command()
@@ -863,7 +912,7 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint, the API and the staff pages.
 
-    Example: querschnitt serve --port 8000
+    Example: querschnitt serve --port 8080
     Example: querschnitt serve --store http://127.0.0.1:8890/sparql --workers 4
     """
     import os
@@ -876,6 +925,8 @@ def serve(
     settings = _settings()
     if store:
         settings = settings.model_copy(update={"store": store})
+    settings = settings.served_at(host, port)
+    err.print(f"Querschnitt at {settings.public_url} (links use this address: QUERSCHNITT_PUBLIC_URL)", markup=False)
     if workers > 1:
         if not settings.store.startswith(("http://", "https://")):
             err.print(
@@ -885,6 +936,7 @@ def serve(
             raise typer.Exit(2)
         # Each worker process builds its own app from the environment (uvicorn's factory mode).
         os.environ["QUERSCHNITT_STORE"] = settings.store
+        os.environ["QUERSCHNITT_PUBLIC_URL"] = settings.public_url
         # Each process reads its connection limits from the environment too (api/server.py).
         uvicorn.run(
             "api.app:create_app",

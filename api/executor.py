@@ -15,6 +15,15 @@ with the serializer), so it needs no deadline — and skips the worker round tri
 queries about a third of their throughput on a 2-core machine (bench/endpoint.py). Everything else,
 however cheap it looks, goes to a worker: a cost estimate that could be wrong is not a guard rail.
 
+Workers never open the server's live store directory: pyoxigraph calls a read-only open while another
+process writes it "undefined behaviour" (`Store.read_only`). The W3C suite saw about one query in 40 right
+after a Graph Store write spin in the worker until the deadline, and a read-only open right after a write
+names files that the writer's flush or compaction removes a moment later (1 open in 20, measured). Instead
+the server takes a checkpoint between two writes (`EmbeddedStore.checkpoint`: hard links, 20–80 ms) when a
+job finds the store written since the last one, and workers open that directory, which nobody writes. A
+job that arrives while a write runs uses the previous checkpoint (the state before the write, as a query
+running beside the write sees); checkpoints no worker has open are removed.
+
 Either way the caller gets an `Answer`: a head (kind, format, truncation) and the body, whole when it
 is small or as a stream of chunks; closing the answer gives the slot back.
 """
@@ -27,11 +36,14 @@ import json
 import logging
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -239,12 +251,13 @@ class _QueueSink(io.RawIOBase):
 class _Worker:
     """One worker process and the server's ends of its pipes."""
 
-    def __init__(self, path: Path, generation: int):
+    def __init__(self, snapshot: str, generation: int):
+        self.snapshot = snapshot
         package_root = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.query_worker", str(path), str(generation)],
+            [sys.executable, "-m", "api.query_worker", snapshot, str(generation)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -260,8 +273,9 @@ class _Worker:
         if kind != READY:
             raise WorkerFailed(f"query worker sent {kind!r} instead of ready")
 
-    def send(self, job: QueryJob, generation: int) -> None:
-        message = json.dumps({"generation": generation, "job": vars(job)}, separators=(",", ":")).encode()
+    def send(self, job: QueryJob, generation: int, snapshot: str) -> None:
+        message = {"generation": generation, "snapshot": snapshot, "job": vars(job)}
+        message = json.dumps(message, separators=(",", ":")).encode()
         write_all(self.process.stdin.fileno(), frame(JOB, message))
 
     def kill(self) -> None:
@@ -298,7 +312,10 @@ class ProcessExecutor:
         self.lock = threading.Lock()
         self.closed = threading.Event()
         self.fast = ThreadExecutor(store, slots=slots, admission=admission) if fast_path else None
-        workers = [_Worker(store.path, store.generation) for _ in range(slots)]
+        self.snapshots = _Snapshots(store)
+        # Every worker process alive or starting: the checkpoints they have open must not be removed.
+        self.workers: set[_Worker] = set()
+        workers = [self._start_worker() for _ in range(slots)]
         for worker in workers:
             worker.wait_ready(_STARTUP_TIMEOUT)
             self.idle.put(worker)
@@ -319,7 +336,8 @@ class ProcessExecutor:
             worker.deadline = deadline
             self.leased.add(worker)
         try:
-            worker.send(job, self.store.generation)
+            generation, snapshot = self.snapshots.assign(worker, self._snapshots_in_use)
+            worker.send(job, generation, snapshot)
             kind, payload = worker.reader.read(deadline)
             if kind == ERROR:
                 self._give_back(worker)
@@ -347,6 +365,18 @@ class ProcessExecutor:
         stream = _WorkerStream(self, worker, parts, deadline)
         return Answer(head, chunks=stream.chunks(), release=stream.close)
 
+    def _start_worker(self) -> _Worker:
+        with self.snapshots.lock:  # registered before a newer checkpoint can prune the one it opens
+            generation, snapshot = self.snapshots.latest
+            worker = _Worker(snapshot, generation)
+            with self.lock:
+                self.workers.add(worker)
+        return worker
+
+    def _snapshots_in_use(self) -> set[str]:
+        with self.lock:
+            return {w.snapshot for w in self.workers}
+
     def worker_pids(self) -> set[int]:
         """Process ids of the live workers (for operations and tests)."""
         with self.lock:
@@ -370,6 +400,7 @@ class ProcessExecutor:
         """Kill a worker whose state is unknown (deadline, client gone, failure) and start a replacement."""
         with self.lock:
             self.leased.discard(worker)
+            self.workers.discard(worker)
         worker.kill()
         if not self.closed.is_set():
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
@@ -377,15 +408,18 @@ class ProcessExecutor:
     def _replace(self, old: _Worker) -> None:
         old.stop()
         for attempt in range(5):
+            worker = None
             try:
-                worker = _Worker(self.store.path, self.store.generation)
+                worker = self._start_worker()
                 worker.wait_ready(_STARTUP_TIMEOUT)
             except Exception as error:
+                if worker is not None:
+                    self._forget(worker)
                 log.error("could not start a query worker (attempt %d): %s", attempt + 1, error)
                 time.sleep(1)
                 continue
             if self.closed.is_set():
-                worker.stop()
+                self._forget(worker)
             else:
                 self.idle.put(worker)
             return
@@ -414,6 +448,58 @@ class ProcessExecutor:
         for worker in leased:
             worker.kill()
             worker.stop()
+        self.snapshots.close()
+
+    def _forget(self, worker: _Worker) -> None:
+        worker.kill()
+        worker.stop()
+        with self.lock:
+            self.workers.discard(worker)
+
+
+class _Snapshots:
+    """The checkpoints of the store that workers open (see the module docstring), newest in `latest`."""
+
+    def __init__(self, store: EmbeddedStore):
+        self.store = store
+        prefix = f".{store.path.name}-snapshots-"
+        if not store.read_only:
+            # Left by a server that was killed; only the process holding the store's lock can be using them.
+            for leftover in store.path.parent.glob(prefix + "*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        try:
+            # Beside the store: the same file system, so checkpoints are hard links, not copies.
+            self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=store.path.parent))
+        except OSError:
+            self.root = Path(tempfile.mkdtemp(prefix=prefix))  # a read-only parent: copies, but it works
+        self.lock = threading.Lock()
+        self.latest = self._take(wait=True)
+
+    def assign(self, worker: _Worker, in_use) -> tuple[int, str]:
+        """The checkpoint `worker` is to answer its next job from: a new one if the store was written since
+        `latest` and no write runs now. Pinned to the worker under the lock, so no prune can remove it."""
+        with self.lock:
+            if self.latest[0] != self.store.generation:
+                taken = self._take(wait=False)
+                if taken is not None:
+                    self.latest = taken
+                    self._prune(in_use())
+            worker.snapshot = self.latest[1]
+            return self.latest
+
+    def _take(self, *, wait: bool) -> tuple[int, str] | None:
+        target = self.root / uuid.uuid4().hex
+        generation = self.store.checkpoint(target, wait=wait)
+        return None if generation is None else (generation, str(target))
+
+    def _prune(self, in_use: set[str]) -> None:
+        keep = in_use | {self.latest[1]}
+        for child in self.root.iterdir():
+            if str(child) not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class _WorkerStream:

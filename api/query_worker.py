@@ -1,9 +1,9 @@
 """A query worker process (`python -m api.query_worker STORE_DIR`) and the frames it speaks over its pipes.
 
 pyoxigraph cannot cancel a query (oxigraph#1926), so queries with a deadline run here, in a process the
-server can kill. The worker opens the on-disk store read-only (allowed while the server holds the
-RocksDB lock); a read-only handle is a snapshot as of opening, so every job carries the server store's
-write generation and the worker reopens when it has moved on.
+server can kill. The worker opens a checkpoint of the on-disk store read-only (the server takes one between writes: a
+read-only open of a directory another process writes is undefined behaviour); every job carries the
+generation and directory of the checkpoint to use, and the worker reopens when they have moved on.
 
 Wire format, both directions: one type byte, a 4-byte big-endian length, the payload.
 Server → worker: `J` job (JSON: generation + QueryJob). Worker → server: `R` ready, then per job either
@@ -148,6 +148,8 @@ def main() -> None:
             continue
         message = json.loads(payload)
         if message["generation"] != generation:
+            # A new checkpoint of the server's store (api/executor.py); never the live store directory.
+            path = message.get("snapshot", path)
             store = open_snapshot(path)
             generation = message["generation"]
         job = QueryJob(**message["job"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Literal
 
 from pydantic import Field
@@ -26,7 +27,11 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         "http://127.0.0.1:8000",
-        description="URL under which clients reach the service (for links, paging, the service description).",
+        description=(
+            "URL under which clients reach the service (links, redirects, paging, YASGUI, VoID, the service "
+            "description). Unset, `querschnitt serve` uses the address it listens on (`--host`, `--port`); "
+            "set it behind a reverse proxy."
+        ),
     )
     municipality_name: str = Field("Musterstadt", description="Name of the municipality (publisher).")
     municipality_key: str | None = Field(
@@ -174,6 +179,18 @@ class Settings(BaseSettings):
             "password": self.remote_password,
             "query_timeout": self.query_timeout,
         }
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on `host`:`port`: unless `public_url` was set, links name
+        that address (a default of port 8000 sent YASGUI and every link to the wrong port)."""
+        if "public_url" in self.model_fields_set:
+            return self
+        if host in ("", "0.0.0.0", "::"):
+            # Every interface: this machine's name is what other machines can reach.
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address in a URL (RFC 3986 §3.2.2)
+        return self.model_copy(update={"public_url": f"http://{host}:{port}"})
 
     def graph_iri(self, name: str) -> str:
         """IRI of the named graph of source `name`."""

@@ -181,13 +181,38 @@ def test_a_backup_restored_into_the_wiped_store_gives_the_same_nquads(
     assert b"graph/demo-internal" in first and b"urn:querschnitt:meta" in first
     virtuoso_backend.new()  # wiped
     _holds_demo[id(virtuoso)] = False
-    # Not through the CLI, which has no restore command (and would refresh the derived graphs on opening).
+    # Not through the CLI's open, which would refresh the derived graphs (see the CLI restore test below).
     with RemoteStore(virtuoso.sparql_url, update_url=virtuoso.update_url, user="dba", password="dba") as store:
         assert store.restore(tmp_path / "first") == len(canonical(first))
         store.backup(tmp_path / "second")
     _holds_demo[id(virtuoso)] = True
     second = (tmp_path / "second" / "querschnitt.nq").read_bytes()
     assert canonical(second, without_stamp=True) == canonical(first, without_stamp=True)
+
+
+def test_restore_puts_a_backup_back_into_the_wiped_store_metadata_included(
+    demo_remote, virtuoso, virtuoso_backend, tmp_path
+):
+    assert run("backup", tmp_path / "first", "--store", demo_remote).exit_code == 0
+    first = (tmp_path / "first" / "querschnitt.nq").read_bytes()
+    virtuoso_backend.new()  # wiped
+    _holds_demo[id(virtuoso)] = False
+    result = run("restore", tmp_path / "first", "--store", demo_remote)
+    assert result.exit_code == 0, result.output
+    _holds_demo[id(virtuoso)] = True
+    # Read back without the CLI, whose open would refresh (and restamp) the derived graphs.
+    with RemoteStore(virtuoso.sparql_url, update_url=virtuoso.update_url, user="dba", password="dba") as store:
+        store.backup(tmp_path / "second")
+    second = (tmp_path / "second" / "querschnitt.nq").read_bytes()
+    assert b"urn:querschnitt:meta" in second
+    assert canonical(second, without_stamp=True) == canonical(first, without_stamp=True)
+
+
+def test_restore_into_a_remote_store_with_data_is_refused(demo_remote, tmp_path):
+    assert run("backup", tmp_path / "copy", "--store", demo_remote).exit_code == 0
+    result = run("restore", tmp_path / "copy", "--store", demo_remote)
+    assert result.exit_code == 1
+    assert "empty store" in result.output
 
 
 def test_a_backup_is_restored_into_an_empty_store_only(demo_remote, virtuoso, tmp_path):
