@@ -25,7 +25,8 @@ def run(*args):
 def nquads(path: Path) -> list[bytes]:
     result = run("export", "--store", path)
     assert result.exit_code == 0, result.output
-    return sorted(result.stdout_bytes.splitlines())
+    # The metadata entries `export` adds carry the derived graphs' refresh times, new at every open.
+    return sorted(line for line in result.stdout_bytes.splitlines() if not line.endswith(b"<urn:querschnitt:meta> ."))
 
 
 @pytest.fixture
