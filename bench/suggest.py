@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from suggest.engine import Suggester  # noqa: E402
 from suggest.knowledge import Knowledge, read_open_sdg_texts  # noqa: E402
+from suggest.text import stem  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data/sdg-labelled/de-dev.tsv"
@@ -142,12 +143,17 @@ def main() -> None:
         m = measure(rank, rows)
         print(f"| {name} | {m['goal@1']:.3f} | {m['goal@3']:.3f} | {m['target@5']:.3f} |")
 
+    # Latency on a fresh index with empty caches: every word of a row is analysed for the first time.
+    stem.cache_clear()
+    full = Suggester(Knowledge.builtin(official))
     latencies = []
     for row in rows:
         started = time.perf_counter()
         full.suggest(row["text_de"], row["context_de"], top=5)
         latencies.append((time.perf_counter() - started) * 1000)
     latencies.sort()
+    # The batch cycles through the rows, so after the first pass the word caches help (as in a real workbook,
+    # where the same words recur).
     batch = [rows[i % len(rows)] for i in range(args.batch)]
     started = time.perf_counter()
     for row in batch:
