@@ -57,7 +57,7 @@ class Analyzer:
 
     def _split(self, word: str) -> tuple[str, ...]:
         n = len(word)
-        if n < 2 * MIN_PART + 1:
+        if n < 2 * MIN_PART:
             return ()
         # best[i]: the fewest known pieces covering word[:i] (ties: the longer last piece wins).
         best: list[list[str] | None] = [None] * (n + 1)
