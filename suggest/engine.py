@@ -241,9 +241,10 @@ class Suggester:
     def _surface_words(self, *texts: str) -> dict[str, str]:
         surface: dict[str, str] = {}
         for text in texts:
-            for word in words(text):
-                surface.setdefault(stem(word), word)
-                for part in self.analyzer.parts(word):
+            for word in words(text, keep_case=True):
+                lower = word.lower()
+                surface.setdefault(stem(lower), word)
+                for part in self.analyzer.parts(lower):
                     surface.setdefault(stem(part), part)
         return surface
 
@@ -263,9 +264,14 @@ def _lexicon_and_dictionary(lexicon: set[str]) -> Callable[[str], bool]:
 
 
 def _evidence(contributions: dict[str, float], surface: dict[str, str], limit: int = 6) -> list[str]:
-    ordered = sorted(contributions.items(), key=lambda pair: -pair[1])
-    out = [surface.get(key, key) for key, _ in ordered]
-    return list(dict.fromkeys(out))[:limit]
+    """Matched vocabulary entries, similar known items and query words, strongest first, without repeats:
+    a word already inside a chosen entry or word (Radwege in »Radwege«) is left out."""
+    chosen: list[str] = []
+    for key, _ in sorted(contributions.items(), key=lambda pair: -pair[1]):
+        text = key[1:-1] if key.startswith("»") else surface.get(key, key)
+        if not any(text.lower() in other.lower() for other in chosen):
+            chosen.append(text)
+    return chosen[:limit]
 
 
 _default: Suggester | None = None

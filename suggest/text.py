@@ -21,7 +21,15 @@ _STOPWORD_TEXT = """
     gemäß je pro per z b d h u a neu neue neuen neuer neues rund sowie
     the of and for in on to a an by with from at or as is are be this that
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Words of dataset and project titles that name the form, place or time, not the topic ("Standorte der …",
+# "… im Stadtgebiet", "Liste der …"): as whole words and as compound parts they would pull towards whichever
+# target happens to use them (Standort → Wirtschaftsstandort → 8.3).
+_GENERIC_TEXT = """
+    standort standorte daten datensatz datensätze liste listen übersicht verzeichnis stadtgebiet gemeindegebiet
+    kreisgebiet stadt städte gemeinde gemeinden landkreis landkreise kreis kreise jahr jahre jahren jahres stand
+    aktuell aktuelle gesamt gesamtstadt ortsteil ortsteile stadtteil stadtteile
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | frozenset(_GENERIC_TEXT.split())
 _WORD = re.compile(r"[0-9a-zäöüß]+", re.IGNORECASE)
 # Linking elements (Fugen) that join the parts of a German compound: Verkehr-s-netz, Kinder-garten, Straße-n-bahn.
 _LINKS = ("", "s", "es", "n", "en", "e", "er")
@@ -36,9 +44,10 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def words(text: str) -> list[str]:
+def words(text: str, *, keep_case: bool = False) -> list[str]:
     """The lower-case words of a text (hyphenated words come apart: E-Mobilität → e, mobilität)."""
-    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and not w.isdigit()]
+    found = (m.group() for m in _WORD.finditer(text))
+    return [w if keep_case else w.lower() for w in found if w.lower() not in STOPWORDS and not w.isdigit()]
 
 
 class Analyzer:
