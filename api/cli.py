@@ -769,6 +769,14 @@ def suggest_targets(
         Path | None,
         typer.Option("--input", help="CSV with columns id, title (optional: description, keywords, theme, category)."),
     ] = None,
+    sheets: Annotated[
+        Path | None,
+        typer.Option(
+            "--sheets",
+            help="Staff workbook (.xlsx): fill column sdg_vorschlag for project, dataset and indicator rows "
+            "without SDG links, in place.",
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(min=1, max=50, help="Targets per item.")] = 5,
     output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     store: Annotated[
@@ -783,6 +791,7 @@ def suggest_targets(
 
     Example: querschnitt suggest "Ausbau der Radwege im Stadtgebiet"
     Example: querschnitt suggest --input items.csv --top 5 --format csv --store ./data/store
+    Example: querschnitt suggest --sheets kleinstadt.xlsx --top 3
     """
     import csv
     import json
@@ -793,8 +802,10 @@ def suggest_targets(
     if output_format not in ("table", "csv", "json"):
         err.print(f"[red]error:[/] --format {output_format}: use table, csv or json")
         raise typer.Exit(2)
-    if (text is None) == (input_path is None):
-        err.print('[red]error:[/] give a text or --input FILE (e.g. querschnitt suggest "Ausbau der Radwege")')
+    if sum(x is not None for x in (text, input_path, sheets)) != 1:
+        err.print(
+            '[red]error:[/] give a text, --input FILE or --sheets FILE (querschnitt suggest "Ausbau der Radwege")'
+        )
         raise typer.Exit(2)
     if store:
         from api.suggest_routes import suggester_for
@@ -802,6 +813,18 @@ def suggest_targets(
         suggester = suggester_for(_open(store, read_only_fallback=True), include_internal=True)
     else:
         suggester = default_suggester()
+    if sheets is not None:
+        from suggest.workbook import fill_workbook
+
+        try:
+            filled = fill_workbook(sheets, suggester, top=top)
+        except (InputError, OSError) as error:
+            err.print(f"[red]error:[/] {error}")
+            raise typer.Exit(EXIT_INVALID) from None
+        for sheet, count in filled.items():
+            err.print(f"{sheet}: {count} row(s) without SDG links got sdg_vorschlag")
+        err.print(f"[green]wrote[/] {sheets}")
+        return
     if text is not None and output_format == "table":
         table = Table("Unterziel", "Bezeichnung", "Score", "Hinweise (evidence)")
         for s in suggester.suggest(text, description, top=top):

@@ -27,7 +27,8 @@ _STOPWORD_TEXT = """
 _GENERIC_TEXT = """
     standort standorte daten datensatz datensätze liste listen übersicht verzeichnis stadtgebiet gemeindegebiet
     kreisgebiet stadt städte gemeinde gemeinden landkreis landkreise kreis kreise jahr jahre jahren jahres stand
-    aktuell aktuelle gesamt gesamtstadt ortsteil ortsteile stadtteil stadtteile
+    aktuell aktuelle gesamt gesamtstadt ortsteil ortsteile stadtteil stadtteile kommunal kommunale kommunalen
+    kommunaler kommunales städtisch städtische städtischen städtischer städtisches
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | frozenset(_GENERIC_TEXT.split())
 _WORD = re.compile(r"[0-9a-zäöüß]+", re.IGNORECASE)

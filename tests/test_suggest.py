@@ -214,3 +214,24 @@ def test_the_development_data_meets_the_issues_minimum():
             target5 += bool(set(row["targets"].split()) & {s.target for s in ranked[:5]})
     assert goal3 / len(rows) >= 0.80
     assert target5 / target_rows >= 0.70
+
+
+def test_cli_sheets_fills_sdg_vorschlag_only_for_rows_without_sdg_links(tmp_path):
+    import openpyxl
+
+    from loaders.sheets import write_sheets
+
+    path = tmp_path / "mappe.xlsx"
+    projects = [
+        {"id": "p1", "title": "Ausbau der Radwege", "lead_department": "a", "sdg": "11.2"},
+        {"id": "p2", "title": "Kommunale Wärmeplanung", "lead_department": "a"},
+    ]
+    write_sheets({"projects": projects}, path)
+    before = [[c.value for c in row] for row in openpyxl.load_workbook(path)["Projekte"].iter_rows()]
+    result = run("suggest", "--sheets", path, "--top", "2")
+    assert result.exit_code == 0, result.output
+    after = [[c.value for c in row] for row in openpyxl.load_workbook(path)["Projekte"].iter_rows()]
+    assert after[0][-1] == "sdg_vorschlag"
+    assert [row[:-1] for row in after] == before  # nothing else changed
+    assert after[1][-1] is None
+    assert after[2][-1].startswith("7.2 (0.") and after[2][-1].count(";") == 1
