@@ -108,7 +108,7 @@ class SuggestRequest(BaseModel):
     """A text to find SDG targets for: a project, dataset or indicator title, optionally more."""
 
     title: Annotated[str, Field(min_length=1, max_length=2_000)]
-    description: Annotated[str, Field(max_length=50_000)] = ""
+    description: Annotated[str, Field(max_length=20_000)] = ""
     keywords: Annotated[str, Field(max_length=5_000)] = ""
     theme: Annotated[str, Field(max_length=500, description="EU data theme code or IRI, e.g. TRAN")] = ""
     category: Annotated[

@@ -35,6 +35,10 @@ _WORD = re.compile(r"[0-9a-zäöüß]+", re.IGNORECASE)
 # Linking elements (Fugen) that join the parts of a German compound: Verkehr-s-netz, Kinder-garten, Straße-n-bahn.
 _LINKS = ("", "s", "es", "n", "en", "e", "er")
 MIN_PART = 3
+# Longer "words" are not split: real compounds are shorter, and the split is quadratic in the length.
+MAX_SPLIT = 40
+# The per-analyzer memo of splits is dropped when it grows past this (queries bring new words forever).
+_CACHE_LIMIT = 100_000
 
 _stemmer = Stemmer.Stemmer("german")
 
@@ -62,12 +66,14 @@ class Analyzer:
         """The parts of a compound (Radverkehrsnetz → rad, verkehr, netz); () for a word that is not one."""
         cached = self._cache.get(word)
         if cached is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache = {}
             cached = self._cache[word] = self._split(word)
         return cached
 
     def _split(self, word: str) -> tuple[str, ...]:
         n = len(word)
-        if n < 2 * MIN_PART:
+        if n < 2 * MIN_PART or n > MAX_SPLIT:
             return ()
         # best[i]: the fewest known pieces covering word[:i] (ties: the longer last piece wins).
         best: list[list[str] | None] = [None] * (n + 1)

@@ -55,6 +55,11 @@ def test_compounds_split_into_their_parts():
     assert default_suggester().analyzer.parts("haus") == ()
 
 
+def test_overlong_words_are_not_split_since_splitting_is_quadratic():
+    assert default_suggester().analyzer.parts("radverkehr" * 5) == ()
+    assert default_suggester().analyzer.parts("radverkehr" * 3) != ()
+
+
 def test_a_compound_no_vocabulary_entry_names_is_found_through_its_parts():
     assert suggest("Radverkehrsnetz", top=1)[0].target == "11.2"
 
@@ -190,7 +195,15 @@ def test_http_suggest_learns_from_the_stores_public_tagged_items():
     assert answer.json()["suggestions"][0]["target"] == "4.7"
 
 
-@pytest.mark.parametrize("body", [{"title": ""}, {"description": "nur Beschreibung"}, {"title": "x", "top": 0}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": ""},
+        {"description": "nur Beschreibung"},
+        {"title": "x", "top": 0},
+        {"title": "x", "description": "y" * 20_001},
+    ],
+)
 def test_http_suggest_refuses_bad_requests_with_422(body):
     with TestClient(create_app(make_settings(), store=EmbeddedStore(None))) as client:
         assert client.post("/api/suggest", json=body).status_code == 422
