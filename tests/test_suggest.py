@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from api.store import EmbeddedStore, Visibility
-from api.suggest_routes import store_examples, suggester_for
+from api.suggest_routes import store_examples, store_official_texts, suggester_for
 from api.testing import make_settings
 from loaders.vocab import DCT, QS, RDF
 from suggest import Suggester, default_suggester, suggest
@@ -34,9 +34,9 @@ def run(*args: str):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def tagged_store(*items: tuple[str, str, str]) -> EmbeddedStore:
-    """An in-memory store with public projects: (id, title, target notation)."""
-    store = EmbeddedStore(None)
+def tagged_store(*items: tuple[str, str, str], store=None) -> EmbeddedStore:
+    """A store (in memory unless given) with public projects: (id, title, target notation)."""
+    store = EmbeddedStore(None) if store is None else store
     quads = []
     for item_id, title, target in items:
         project = NamedNode(f"https://musterstadt.example/id/project/{item_id}")
@@ -100,6 +100,22 @@ def test_a_stores_own_tagged_item_makes_a_similar_new_text_get_that_target_first
     (first,) = suggester_for(store).suggest(text, top=1)
     assert first.target == "4.7"
     assert any("Kulturrucksack" in item for item in first.evidence)
+
+
+def test_both_store_kinds_give_their_tagged_items_and_official_texts(empty_store):
+    tagged_store(("kr25", "Kulturrucksack für Jugendliche 2025", "4.7"), store=empty_store)
+    definition = Literal("Bis 2030 sicherstellen, dass alle Lernenden Kenntnisse erwerben", language="de")
+    empty_store.replace_graph(
+        "https://musterstadt.example/graph/sdg-texts",
+        [Quad(NamedNode(SDG + "4.7"), NamedNode("http://www.w3.org/2004/02/skos/core#definition"), definition)],
+        visibility=Visibility.PUBLIC,
+        source="test",
+        loader="sdg-texts",
+        checksum="sha256:0",
+    )
+    assert store_examples(empty_store) == [("Kulturrucksack für Jugendliche 2025", ["4.7"])]
+    assert store_official_texts(empty_store) == {"4.7": definition.value}
+    assert suggester_for(empty_store).suggest("Kulturrucksack Sommerferien", top=1)[0].target == "4.7"
 
 
 def test_examples_with_unknown_targets_are_ignored():
