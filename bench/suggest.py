@@ -30,12 +30,13 @@ from suggest.text import stem  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data/sdg-labelled/de-dev.tsv"
 TEXTS = ROOT.parent / "shared/data/sdg/open-sdg-translations"
+MUNICIPAL = Path(__file__).with_name("suggest_municipal_de.tsv")
 EXCLUDED = "un_indicator_name_official_de"
 
 
 def read_rows(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+        return list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
 
 
 class CharNgramBaseline:
@@ -159,6 +160,24 @@ def main() -> None:
     for row in batch:
         full.suggest(row["text_de"], row["context_de"], top=5)
     batch_time = time.perf_counter() - started
+    municipal = [r for r in read_rows(MUNICIPAL) if r["text"] and not r["text"].startswith("#")]
+    print("\n| municipal titles (bench/suggest_municipal_de.tsv) | goal@1 | goal@3 |\n|---|---|---|")
+    for name, suggester in (
+        ("baseline", None),
+        ("engine, no official texts", plain),
+        ("engine + official texts", full),
+    ):
+        hit1 = hit3 = 0
+        for row in municipal:
+            if suggester is None:
+                ranked = [goal for _, goal in baseline.ranked(row["text"])]
+            else:
+                ranked = [s.goal for s in suggester.suggest(row["text"], top=30, explain=False)]
+            distinct = list(dict.fromkeys(ranked))
+            hit1 += bool(distinct[:1] and distinct[0] in row["goals"].split())
+            hit3 += bool(set(distinct[:3]) & set(row["goals"].split()))
+        print(f"| {name} | {hit1 / len(municipal):.3f} | {hit3 / len(municipal):.3f} |")
+
     http_latencies = _http_latencies(rows[:100])
     print("\n| speed | value |\n|---|---|")
     print(f"| index build, built-in knowledge | {build_plain * 1000:.0f} ms |")
