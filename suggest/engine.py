@@ -29,6 +29,9 @@ W_PHRASE = 1.0
 # Labelled examples: the k most similar ones vote for their targets with their cosine similarity.
 EXAMPLE_NEIGHBOURS = 5
 EXAMPLE_MIN_SIMILARITY = 0.2
+# Similarity is computed over the strongest stems only (query and example; norms stay complete), so that
+# a store with thousands of tagged items with long descriptions stays fast; the weak stems change little.
+EXAMPLE_STEMS = 24
 W_EXAMPLE = 25.0
 # Category (EU data theme, Musterdatenkatalog) maps: a nudge, strongest for the first mapped target.
 W_THEME = 2.0
@@ -68,7 +71,9 @@ class Suggester:
         lexicon = lexicon_from(self._knowledge_texts())
         self.analyzer = Analyzer(is_word or _lexicon_and_dictionary(lexicon))
         self._build()
-        self.examples: list[_Example] = []
+        # The examples and their postings (stem → (example index, weight)), swapped as one pair so that a
+        # reader never sees postings of examples it does not have. Similarity only over shared stems.
+        self._examples: tuple[list[_Example], dict[str, list[tuple[int, float]]]] = ([], {})
         self._lock = threading.Lock()
 
     def _knowledge_texts(self) -> Iterable[str]:
@@ -139,8 +144,19 @@ class Suggester:
             if norm:
                 added.append(_Example(" ".join(text.split())[:80], known, vector, norm))
         with self._lock:
-            self.examples = [*self.examples, *added]
+            # Copy on write: readers keep using the pair they already hold.
+            old, old_postings = self._examples
+            postings = {key: list(entries) for key, entries in old_postings.items()}
+            for j, example in enumerate(added, start=len(old)):
+                for key, weight in _strongest(example.vector):
+                    postings.setdefault(key, []).append((j, weight))
+            self._examples = ([*old, *added], postings)
         return len(added)
+
+    @property
+    def examples(self) -> list[_Example]:
+        """The labelled examples learnt so far."""
+        return self._examples[0]
 
     def query_bag(self, title: str, description: str = "", keywords: str = "") -> dict[str, float]:
         """The weighted stems of a query: title and keywords at full weight, the description at half."""
@@ -209,22 +225,25 @@ class Suggester:
                     evidence[i][f"Kategorie {value.strip()}"] += W_THEME / (rank + 1)
 
     def _add_examples(self, scores, evidence, bag: dict[str, float]) -> None:
-        examples = self.examples
+        examples, postings = self._examples
         if not examples:
             return
         vector = {key: w * self.idf.get(key, self.unknown_idf) for key, w in bag.items()}
         norm = math.sqrt(sum(v * v for v in vector.values()))
         if not norm:
             return
+        dots: dict[int, float] = defaultdict(float)
+        for key, weight in _strongest(vector):
+            for j, example_weight in postings.get(key, ()):
+                dots[j] += weight * example_weight
         similar = []
-        for example in examples:
-            dot = sum(w * example.vector.get(key, 0.0) for key, w in vector.items())
-            if dot:
-                similarity = dot / (norm * example.norm)
-                if similarity >= EXAMPLE_MIN_SIMILARITY:
-                    similar.append((similarity, example))
-        similar.sort(key=lambda pair: -pair[0])
-        for similarity, example in similar[:EXAMPLE_NEIGHBOURS]:
+        for j, dot in dots.items():
+            similarity = dot / (norm * examples[j].norm)
+            if similarity >= EXAMPLE_MIN_SIMILARITY:
+                similar.append((similarity, j))
+        similar.sort(key=lambda pair: (-pair[0], pair[1]))
+        for similarity, j in similar[:EXAMPLE_NEIGHBOURS]:
+            example = examples[j]
             for code in example.targets:
                 i = self.codes.index(code)
                 scores[i] += W_EXAMPLE * similarity
@@ -247,6 +266,10 @@ class Suggester:
                 for part in self.analyzer.parts(lower):
                     surface.setdefault(stem(part), part)
         return surface
+
+
+def _strongest(vector: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(vector.items(), key=lambda pair: -pair[1])[:EXAMPLE_STEMS]
 
 
 def _lexicon_and_dictionary(lexicon: set[str]) -> Callable[[str], bool]:
