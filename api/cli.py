@@ -849,7 +849,8 @@ def suggest_targets(
         for row in rows:
             table.add_row(*(str(row[c]) for c in COLUMNS))
         Console().print(table)
-    err.print(f"{len(items)} item(s), {len(rows)} suggestion(s)")
+    silent = len({item.id for item in items} - {row["id"] for row in rows})
+    err.print(f"{len(items)} item(s), {len(rows)} suggestion(s); {silent} item(s) without any evidence got none")
 
 
 def main() -> None:  # pragma: no cover - console entry point

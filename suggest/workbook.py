@@ -69,6 +69,7 @@ def _fill_sheet(sheet, canonical: str, suggester: Suggester, top: int) -> int:
             theme=values.get("theme", "").split(";")[0],
             explain=False,
         )
-        sheet.cell(number, target_column, "; ".join(f"{s.target} ({s.score:.2f})" for s in found))
-        count += 1
+        if found:  # a text without any evidence gets no suggestion rather than a guess
+            sheet.cell(number, target_column, "; ".join(f"{s.target} ({s.score:.2f})" for s in found))
+            count += 1
     return count

@@ -264,3 +264,10 @@ def test_cli_sheets_fills_sdg_vorschlag_only_for_rows_without_sdg_links(tmp_path
     assert [row[:-1] for row in after] == before  # nothing else changed
     assert after[1][-1] is None
     assert after[2][-1].startswith("7.2 (0.") and after[2][-1].count(";") == 1
+
+
+def test_cli_gives_no_rows_for_an_item_without_any_evidence(tmp_path):
+    path = items_csv(tmp_path, "id,title\na,Radweg\nb,xyzzy qwrtp\n")
+    result = run("suggest", "--input", path, "--top", "2", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert {row.split(",")[0] for row in result.stdout.splitlines()[1:]} == {"a"}
