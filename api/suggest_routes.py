@@ -16,17 +16,17 @@ from suggest.knowledge import Knowledge
 
 router = APIRouter(tags=["suggestions"])
 
-# Projects, datasets and indicators with their SDG links; titles in any language (all words count).
+# Projects, datasets and indicators with their SDG links; titles and descriptions in any language.
 _TAGGED = """
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX qs: <https://w3id.org/querschnitt/def#>
-SELECT ?item ?text ?subject WHERE {
+SELECT ?item ?title ?text ?subject WHERE {
   VALUES ?type { qs:Project dcat:Dataset qs:Indicator }
-  ?item a ?type ; dct:subject ?subject .
-  { ?item dct:title ?text } UNION { ?item skos:prefLabel ?text } UNION { ?item dct:description ?text }
-  UNION { ?item dcat:keyword ?text }
+  ?item a ?type ; dct:subject|qs:contributesTo ?subject .
+  OPTIONAL { ?item dct:title|skos:prefLabel ?title }
+  OPTIONAL { ?item dct:description|dcat:keyword ?text }
 }
 """
 # The official German texts that `querschnitt sdg-texts` adds (definitions; indicators' alternative labels).
@@ -51,20 +51,26 @@ def _target_codes(index: SdgIndex, iri: str) -> list[str]:
     return []
 
 
-def store_examples(store: QuerySource, *, include_internal: bool = False) -> list[tuple[str, list[str]]]:
-    """The store's tagged projects, datasets and indicators as (text, target notations) pairs."""
+def store_examples(store: QuerySource, *, include_internal: bool = False) -> list[tuple[str, list[str], str]]:
+    """The store's tagged projects, datasets and indicators as (text, target notations, title) triples."""
     index = SdgIndex.builtin()
+    titles: dict[str, list[str]] = {}
     texts: dict[str, list[str]] = {}
     targets: dict[str, list[str]] = {}
     for row in store.query(_TAGGED, include_internal=include_internal):
-        item, subject = row["item"].value, row["subject"].value
-        texts.setdefault(item, [])
-        if row["text"].value not in texts[item]:
-            texts[item].append(row["text"].value)
-        for code in _target_codes(index, subject):
+        item = row["item"].value
+        for name, values in (("title", titles), ("text", texts)):
+            value = row[name].value if row[name] is not None else None
+            if value and value not in values.setdefault(item, []):
+                values[item].append(value)
+        for code in _target_codes(index, row["subject"].value):
             if code not in targets.setdefault(item, []):
                 targets[item].append(code)
-    return [(" ".join(texts[item]), codes) for item, codes in targets.items() if codes]
+    return [
+        (" ".join([*titles.get(item, []), *texts.get(item, [])]), codes, " / ".join(titles.get(item, [])))
+        for item, codes in targets.items()
+        if codes
+    ]
 
 
 def store_official_texts(store: QuerySource) -> dict[str, str]:

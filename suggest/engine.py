@@ -132,17 +132,19 @@ class Suggester:
                 rarest = max(whole, key=lambda s: self.idf.get(s, self.unknown_idf))
                 self.phrase_index[rarest].append((i, whole, term))
 
-    def add_examples(self, pairs: Iterable[tuple[str, Iterable[str]]]) -> int:
-        """Learn from labelled items: (text, target notations) pairs, e.g. a store's tagged projects. Returns how many."""
+    def add_examples(self, pairs: Iterable[tuple[str, Iterable[str]] | tuple[str, Iterable[str], str]]) -> int:
+        """Learn from labelled items: (text, target notations) pairs, e.g. a store's tagged projects; an optional
+        third element names the item in the evidence (its title). Returns how many were learnt."""
         added = []
-        for text, targets in pairs:
+        for text, targets, *label in pairs:
             known = tuple(t for t in dict.fromkeys(targets) if t in self.knowledge.targets)
             if not known or not text.strip():
                 continue
             vector = {key: w * self.idf.get(key, self.unknown_idf) for key, w in self.analyzer.stems(text).items()}
             norm = math.sqrt(sum(v * v for v in vector.values()))
             if norm:
-                added.append(_Example(" ".join(text.split())[:80], known, vector, norm))
+                name = " ".join((label[0] if label and label[0] else text).split())
+                added.append(_Example(name if len(name) <= 80 else name[:79] + "…", known, vector, norm))
         with self._lock:
             # Copy on write: readers keep using the pair they already hold.
             old, old_postings = self._examples

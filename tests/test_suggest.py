@@ -96,7 +96,9 @@ def test_a_stores_own_tagged_item_makes_a_similar_new_text_get_that_target_first
     text = "Kulturrucksack für Jugendliche, Sommerferien 2026"
     assert suggest(text, top=1)[0].target != "4.7"  # without the example the engine thinks otherwise
     store = tagged_store(("kr25", "Kulturrucksack für Jugendliche 2025", "4.7"))
-    assert store_examples(store) == [("Kulturrucksack für Jugendliche 2025", ["4.7"])]
+    assert store_examples(store) == [
+        ("Kulturrucksack für Jugendliche 2025", ["4.7"], "Kulturrucksack für Jugendliche 2025")
+    ]
     (first,) = suggester_for(store).suggest(text, top=1)
     assert first.target == "4.7"
     assert any("Kulturrucksack" in item for item in first.evidence)
@@ -113,7 +115,7 @@ def test_both_store_kinds_give_their_tagged_items_and_official_texts(empty_store
         loader="sdg-texts",
         checksum="sha256:0",
     )
-    assert store_examples(empty_store) == [("Kulturrucksack für Jugendliche 2025", ["4.7"])]
+    assert [codes for _, codes, _ in store_examples(empty_store)] == [["4.7"]]
     assert store_official_texts(empty_store) == {"4.7": definition.value}
     assert suggester_for(empty_store).suggest("Kulturrucksack Sommerferien", top=1)[0].target == "4.7"
 
