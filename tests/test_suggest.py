@@ -273,3 +273,28 @@ def test_cli_gives_no_rows_for_an_item_without_any_evidence(tmp_path):
     result = run("suggest", "--input", path, "--top", "2", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert {row.split(",")[0] for row in result.stdout.splitlines()[1:]} == {"a"}
+
+
+def test_no_generated_suggest_request_gets_a_server_error():
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+
+    from api.testing import LiveServer
+
+    document = create_app(make_settings()).openapi()
+    (operation,) = [
+        result.ok()
+        for result in schemathesis.openapi.from_dict(document).get_all_operations()
+        if result.ok().label == "POST /api/suggest"
+    ]
+    with LiveServer(create_app(make_settings(max_body_bytes=100_000), store=EmbeddedStore(None))) as server:
+
+        @given(case=st.one_of(operation.as_strategy(mode) for mode in GenerationMode))
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        def check(case) -> None:
+            response = case.call(base_url=server.url, timeout=30)
+            assert response.status_code < 500, (response.status_code, response.text[:300])
+
+        check()
