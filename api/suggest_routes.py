@@ -1,5 +1,4 @@
-"""SDG target suggestions over HTTP (`POST /api/suggest`), and the store's part in them: official texts and
-the items staff have already tagged, read as labelled examples (issue 16)."""
+"""SDG target suggestions over HTTP (`POST /api/suggest`) and the store's part in them: texts, tagged items."""
 
 from __future__ import annotations
 
