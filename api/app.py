@@ -11,7 +11,20 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api import docs_page, facade, graph_store, loads, observability, publishing, query_routes, search, sparql, ui, void
+from api import (
+    docs_page,
+    facade,
+    graph_store,
+    loads,
+    observability,
+    publishing,
+    query_routes,
+    search,
+    sparql,
+    suggest_routes,
+    ui,
+    void,
+)
 from api.auth import FailedChecks, parse_tokens
 from api.errors import install_error_handlers
 from api.executor import make_executor
@@ -103,6 +116,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         publishing.router,
         query_routes.router_for(app.state.queries),
         facade.router,
+        suggest_routes.router,
         docs_page.router,
         ui.router,
     ):

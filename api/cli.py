@@ -952,5 +952,97 @@ def serve(
     uvicorn.Server(server_config(create_app(settings, store=target), settings, host=host, port=port, ws="none")).run()
 
 
+@command("suggest")
+def suggest_targets(
+    text: Annotated[str | None, typer.Argument(help="A title (or any German text) to suggest SDG targets for.")] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="More text about the item.")] = "",
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", help="CSV with columns id, title (optional: description, keywords, theme, category)."),
+    ] = None,
+    sheets: Annotated[
+        Path | None,
+        typer.Option(
+            "--sheets",
+            help="Staff workbook (.xlsx): fill column sdg_vorschlag for project, dataset and indicator rows "
+            "without SDG links, in place.",
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, max=50, help="Targets per item.")] = 5,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Learn from this store: its official SDG texts and its tagged projects, datasets and indicators.",
+        ),
+    ] = None,
+) -> None:
+    """Suggest SDG targets for a text or for every row of a CSV file, best first, with the evidence.
+
+    Example: querschnitt suggest "Ausbau der Radwege im Stadtgebiet"
+    Example: querschnitt suggest --input items.csv --top 5 --format csv --store ./data/store
+    Example: querschnitt suggest --sheets kleinstadt.xlsx --top 3
+    """
+    import csv
+    import json
+
+    from suggest import default_suggester
+    from suggest.batch import COLUMNS, InputError, Item, rank_rows, read_items
+
+    if output_format not in ("table", "csv", "json"):
+        err.print(f"[red]error:[/] --format {output_format}: use table, csv or json")
+        raise typer.Exit(2)
+    if sum(x is not None for x in (text, input_path, sheets)) != 1:
+        err.print(
+            '[red]error:[/] give a text, --input FILE or --sheets FILE (querschnitt suggest "Ausbau der Radwege")'
+        )
+        raise typer.Exit(2)
+    if store:
+        from api.suggest_routes import suggester_for
+
+        suggester = suggester_for(_open(store, read_only_fallback=True), include_internal=True)
+    else:
+        suggester = default_suggester()
+    if sheets is not None:
+        from suggest.workbook import fill_workbook
+
+        try:
+            filled = fill_workbook(sheets, suggester, top=top)
+        except (InputError, OSError) as error:
+            err.print(f"[red]error:[/] {error}")
+            raise typer.Exit(EXIT_INVALID) from None
+        for sheet, count in filled.items():
+            err.print(f"{sheet}: {count} row(s) without SDG links got sdg_vorschlag")
+        err.print(f"[green]wrote[/] {sheets}")
+        return
+    if text is not None and output_format == "table":
+        table = Table("Unterziel", "Bezeichnung", "Score", "Hinweise (evidence)")
+        for s in suggester.suggest(text, description, top=top):
+            table.add_row(s.target, s.label_de, f"{s.score:.3f}", ", ".join(s.evidence))
+        Console().print(table)
+        return
+    try:
+        items = read_items(input_path) if input_path is not None else [Item("1", text or "", description)]
+    except (InputError, OSError, UnicodeDecodeError) as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_INVALID) from None
+    rows = list(rank_rows(suggester, items, top=top))
+    if output_format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif output_format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(*COLUMNS)
+        for row in rows:
+            table.add_row(*(str(row[c]) for c in COLUMNS))
+        Console().print(table)
+    silent = len({item.id for item in items} - {row["id"] for row in rows})
+    err.print(f"{len(items)} item(s), {len(rows)} suggestion(s); {silent} item(s) without any evidence got none")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import snowballstemmer
+import Stemmer
 from rapidfuzz import fuzz, process
 
 # Exact forms: nothing to report. Everything else is a guess the caller reports.
@@ -78,7 +78,7 @@ _PREFIX_SEPARATOR = re.compile(r"\s[-–—|:/]\s|,\s")
 # "Tiefbau- und Verkehrsamt" → "Tiefbauamt und Verkehrsamt": the hyphen stands for the shared last part.
 _COORDINATION = re.compile(r"(\w+)-\s+(und|oder|sowie|u\.)\s+(\w+?)(amt|ämter|wesen|planung|verwaltung|behörde)\b")
 # Snowball's German stemmer folds plurals, the linking -s of compounds ("Planungsamt") and umlaut spellings.
-_STEMMER = snowballstemmer.stemmer("german")
+_STEMMER = Stemmer.Stemmer("german")
 
 
 @dataclass(frozen=True)
