@@ -435,17 +435,6 @@ class RemoteStore(SingleGraphReplace):
                 raise StoreError(refusal(problems, source=source))
             return self._load_and_swap(spools, visibilities, source=source, loader=loader, checksum=checksum)
 
-    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
-        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
-        now = {g.iri: g.visibility for g in self.graphs()}
-        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
-        if demoted:
-            raise StoreError(
-                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
-                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
-                "was applied. Remove the people and ask an administrator to make it public again."
-            )
-
     def typed_as_person(self, subjects: list) -> set:
         """Those of `subjects` that any graph types as a `foaf:Person`."""
         found: set = set()

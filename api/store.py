@@ -96,7 +96,8 @@ class QuerySource(Protocol):
 
 
 class SingleGraphReplace:
-    """`replace_graph`, as both stores (embedded and remote) build it on their own `replace_graphs`."""
+    """What both stores (embedded and remote) build on their own primitives: `replace_graph` on
+    `replace_graphs`, the personal-data check after an update on `graphs`."""
 
     def replace_graph(
         self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
@@ -111,6 +112,17 @@ class SingleGraphReplace:
             checksum=checksum,
         )
         return info
+
+    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
+        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
+        now = {g.iri: g.visibility for g in self.graphs()}  # type: ignore[attr-defined]
+        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
+        if demoted:
+            raise StoreError(
+                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
+                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
+                "was applied. Remove the people and ask an administrator to make it public again."
+            )
 
 
 class EmbeddedStore(SingleGraphReplace):
@@ -347,17 +359,6 @@ class EmbeddedStore(SingleGraphReplace):
                     self._remove_partial_bulk_files()
                 self._changed()
         return infos
-
-    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
-        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
-        now = {g.iri: g.visibility for g in self.graphs()}
-        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
-        if demoted:
-            raise StoreError(
-                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
-                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
-                "was applied. Remove the people and ask an administrator to make it public again."
-            )
 
     def typed_as_person(self, subjects: list) -> set:
         """Those of `subjects` that any graph types as a `foaf:Person`."""
