@@ -510,15 +510,32 @@ def test_comma_semicolon_and_tab_delimited_csvs_read_alike(tmp_path: Path, delim
     assert dict(sheets["departments"][0].values) == {"id": "31", "name": f"Umwelt{delimiter} Klima"}
 
 
-def test_unknown_sheets_and_columns_are_warnings(tmp_path: Path) -> None:
-    (tmp_path / "notizen.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+def test_unknown_columns_are_warnings(tmp_path: Path) -> None:
     (tmp_path / "departments.csv").write_text("id,name,farbe\n31,Umweltamt,grün\n", encoding="utf-8")
     sheets, problems = read_sheets([tmp_path])
     assert [(p.severity, p.file, p.sheet, p.row, p.column) for p in problems] == [
         (Severity.WARNING, "departments.csv", "departments", 1, "C (farbe)"),
-        (Severity.WARNING, "notizen.csv", "notizen", None, None),
     ]
     assert dict(sheets["departments"][0].values) == {"id": "31", "name": "Umweltamt"}
+
+
+@pytest.mark.parametrize(("file", "meant"), [("projekte_final.csv", "Projekte"), ("aemter-alt.csv", "Ämter")])
+def test_an_unknown_csv_file_name_is_an_error_naming_the_closest_sheet(tmp_path: Path, file: str, meant: str) -> None:
+    (tmp_path / file).write_text("id,title\np1,Radweg\n", encoding="utf-8")
+    _, problems = read_sheets([tmp_path])
+    assert [(p.severity, p.file) for p in problems] == [(Severity.ERROR, file)]
+    assert f"meinten Sie »{meant}«?" in problems[0].message_de and "did you mean" in problems[0].message_en
+
+
+def test_a_renamed_sheet_is_an_error_naming_the_closest_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "staff.xlsx"
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+    book["Projekte"].title = "Projekt"
+    book.save(path)
+    _, problems = read_sheets([path])
+    assert [(p.severity, p.sheet) for p in problems] == [(Severity.ERROR, "Projekt")]
+    assert "meinten Sie »Projekte«?" in problems[0].message_de
 
 
 def test_a_truncated_xlsx_gives_one_clear_error_naming_the_file(tmp_path: Path) -> None:
