@@ -57,8 +57,8 @@ from loaders.vocab import DCAT, ORG, PREFIXES, PROV, QS
 
 router = APIRouter(tags=["gaps"])
 
-# A department id: one path segment of unreserved characters (as the staff loader mints them).
-DEPARTMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._~-]*$"
+# A department id: one path segment of IRI-unreserved characters, umlauts too (as the staff loader mints them).
+DEPARTMENT_ID = r"^[^\W_][\w.~-]*$"
 # A target code: goal number, dot, target number or letter (`11.2`, `11.a`).
 TARGET_CODE = r"^[0-9]{1,2}\.[0-9A-Za-z]{1,2}$"
 ROW_MODELS: dict[str, type[GapRow]] = {

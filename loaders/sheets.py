@@ -174,9 +174,9 @@ def _id(what_de: str, what_en: str, example: str) -> Column:
     return Column(
         "id",
         "ID",
-        f"Eindeutige Kennung {what_de}: Buchstaben, Ziffern, Punkt, Binde- und Unterstrich; "
+        f"Eindeutige Kennung {what_de}: Buchstaben (auch Umlaute), Ziffern, Punkt, Binde- und Unterstrich; "
         "wird Teil der Web-Adresse (IRI) und sollte sich nie ändern.",
-        f"Unique id of {what_en}: letters, digits, dot, hyphen, underscore; becomes part of the IRI, "
+        f"Unique id of {what_en}: letters (umlauts too), digits, dot, hyphen, underscore; becomes part of the IRI, "
         "should never change.",
         example,
         ("kennung", "kuerzel", "schluessel", "identifier"),
@@ -820,7 +820,7 @@ def _write_help(workbook: Any) -> None:
         (
             "Jedes Blatt ist eine Tabelle mit Überschriften in Zeile 1; pro Zeile ein Eintrag. "
             "Pflichtspalten sind mit * markiert. Mehrere Werte in einer Zelle mit ; trennen. "
-            "Daten als TT.MM.JJJJ oder JJJJ-MM-TT. IDs: Buchstaben, Ziffern, . _ - (keine Leerzeichen, "
+            "Daten als TT.MM.JJJJ oder JJJJ-MM-TT. IDs: Buchstaben (auch ä, ö, ü, ß), Ziffern, . _ - (keine Leerzeichen, "
             "kein /). Personen, Ansprechpersonen und nicht öffentliche Datensätze werden nur intern "
             "veröffentlicht.",
             "",

@@ -68,7 +68,9 @@ __all__ = [
     "valid_id", "write_sheets", "write_template",
 ]  # fmt: skip
 
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Letters of any script (ä, ö, ü, ß: official codes such as INKAR's `q_svw_ü55` have them), digits, `.`, `_`
+# and `-`: all are IRI characters (RFC 3987 `iunreserved`), so an id becomes one IRI path segment as written.
+ID_RE = re.compile(r"^[^\W_][\w.-]*$")
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
@@ -102,7 +104,7 @@ DE = "de"
 
 
 def valid_id(text: str) -> bool:
-    """Whether `text` is a usable id: a slug of letters, digits, `.`, `_`, `-`, no `/` and no `..`."""
+    """Whether `text` is a usable id: a letter or digit, then letters (umlauts too), digits, `.`, `_`, `-`; no `..`."""
     return bool(ID_RE.match(text)) and ".." not in text
 
 
@@ -349,8 +351,10 @@ class _Builder:
                 self.error(
                     row,
                     "id",
-                    f"Ungültige ID „{ident}“: nur Buchstaben, Ziffern, . _ - (kein /, keine Leerzeichen, nicht ..).",
-                    f"Invalid id '{ident}': only letters, digits, . _ - (no /, spaces or ..).",
+                    f"Ungültige ID „{ident}“: erlaubt sind Buchstaben (auch ä, ö, ü, ß), Ziffern und . _ -, "
+                    "am Anfang ein Buchstabe oder eine Ziffer (kein /, keine Leerzeichen, nicht ..).",
+                    f"Invalid id '{ident}': allowed are letters (umlauts too), digits and . _ -, starting with a "
+                    "letter or digit (no /, spaces or ..).",
                 )
             elif ident in first:
                 self.error(

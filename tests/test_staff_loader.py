@@ -662,3 +662,34 @@ def test_formula_like_cells_are_neutralised_on_export(tmp_path: Path) -> None:
 def test_municipality_rejects_a_malformed_ags() -> None:
     with pytest.raises(ValueError, match="8 digits"):
         Municipality("Musterstadt", "5999001")
+
+
+@pytest.mark.parametrize(("sheet", "ident"), [("projects", "grünzug-süd"), ("indicators", "q_svw_ü55")])
+def test_ids_with_umlauts_are_accepted_and_kept_in_the_iri(sheet: str, ident: str) -> None:
+    rows = copy.deepcopy(GOOD)
+    rows[sheet][0]["id"] = ident
+    result = load_rows(rows)
+    assert result.errors == []
+    assert any(q.subject == NamedNode(f"{BASE}{sheet[:-1]}/{ident}") for q in all_quads(result))
+
+
+def test_an_invalid_id_is_refused_saying_exactly_what_is_allowed() -> None:
+    rows = copy.deepcopy(GOOD)
+    rows["indicators"][0]["id"] = "_intern"
+    (error,) = load_rows(rows).errors
+    assert "auch ä, ö, ü, ß" in error.message_de and "am Anfang ein Buchstabe oder eine Ziffer" in error.message_de
+
+
+def test_an_entity_with_an_umlaut_id_has_its_page_and_dereferences(empty_store) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.testing import make_settings
+
+    rows = copy.deepcopy(GOOD)
+    rows["projects"][0]["id"] = "grünzug"
+    write(empty_store, load_rows(rows))
+    with TestClient(create_app(make_settings(base_iri=BASE), store=empty_store)) as client:
+        assert client.get("/page/project/grünzug").status_code == 200
+        seen = client.get("/id/project/grünzug", headers={"Accept": "text/turtle"})
+        assert seen.status_code == 200 and "gr" in seen.text
