@@ -310,3 +310,15 @@ def test_export_sheets_round_trips_the_demo_through_a_workbook(demo_store, tmp_p
     result = run("load", tmp_path / "back.xlsx", "--name", "demo", "--store", store)
     assert result.exit_code == 0, result.output
     assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
+
+
+def test_a_harvest_of_ckan_plain_json_is_refused_and_keeps_the_harvested_source(tmp_path):
+    store = tmp_path / "store"
+    catalog = ROOT / "tests" / "data" / "dcat" / "catalog.rdf"
+    assert run("load", catalog, "--dcat", "--name", "portal", "--store", store).exit_code == 0
+    before = nquads(store)
+    ckan = tmp_path / "catalog.json"
+    ckan.write_text('{"success": true, "result": {"count": 1, "results": [{"name": "radwege"}]}}')
+    result = run("load", ckan, "--dcat", "--name", "portal", "--store", store)
+    assert result.exit_code == 1 and "dcat:Dataset" in result.output
+    assert nquads(store) == before
