@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import docs_page, facade, graph_store, observability, publishing, query_routes, search, sparql, ui, void
 from api.auth import parse_tokens
+from api.demo import ensure_sdg_taxonomy
 from api.errors import install_error_handlers
 from api.executor import make_executor
 from api.guard import Allowlist
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         )
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings.store, **settings.remote_options())
+        if owns_store:
+            # A store the app opens itself holds the SDG taxonomy, as every store the CLI opens (api.demo).
+            ensure_sdg_taxonomy(app.state.store, settings)
         app.state.executor = make_executor(
             app.state.store,
             mode=settings.query_isolation,

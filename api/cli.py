@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.demo import install_sdg_taxonomy, write_result
+from api import gap_notes
+from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
 from api.store import EmbeddedStore, StoreError, Visibility, open_store
@@ -144,8 +145,8 @@ def command(*args, group: typer.Typer = app, **kwargs):
     return decorate
 
 
-def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
-    """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
+def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> EmbeddedStore:
+    """Open the store (with the SDG taxonomy) or exit with one clear line; readers fall back to a snapshot."""
     if isinstance(store, ServerTarget):
         return store
     settings = _settings()
@@ -154,6 +155,10 @@ def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
         opened = _remember(open_store(location, **settings.remote_options()))
         if opened.path is None and not isinstance(opened, EmbeddedStore):
             opened.graphs()  # a remote store that is down: say so now, in one line
+        # Every store a command creates or opens holds the SDG taxonomy (what `init` loads), so that a
+        # first `load` into a new store already gives gap reports that can be right.
+        if taxonomy:
+            ensure_sdg_taxonomy(opened, settings)
         return opened
     except StoreError as error:
         if read_only_fallback and "in use" in str(error):
@@ -190,7 +195,7 @@ def init(store: StoreOption = None) -> None:
     Example: querschnitt init --store ./data/store
     """
     settings = _settings()
-    target = _open(store)
+    target = _open(store, taxonomy=False)
     triples = install_sdg_taxonomy(target, settings).triples
     target.flush()
     err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
@@ -229,7 +234,7 @@ def demo(
     if scale == 1:
         # Larger scales repeat the same rows; checking one copy keeps big benchmark loads fast.
         _validate_shapes(result)
-    target = _open(store)
+    target = _open(store, taxonomy=False)
     install_sdg_taxonomy(target, settings)
     _commit(
         target,
@@ -551,17 +556,38 @@ def query(
     Example: querschnitt query who-works-on -p sdg 11.2 --format csv
     """
     try:
-        sparql, substitutions = _resolve_query(text, _param_pairs(ctx.args))
+        pairs = _param_pairs(ctx.args)
+        sparql, substitutions = _resolve_query(text, pairs)
     except (ParameterError, NamedQueryError) as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_INVALID) from None
     target = _open(store, read_only_fallback=True)
+    if text in gap_notes.REPORT_LEVELS:
+        _say_what_the_report_cannot_show(target, gap_notes.level(text, dict(pairs)))
     try:
         result = target.query(sparql, include_internal=True, substitutions=substitutions)
     except SyntaxError as error:
         err.print(f"[red]error:[/] invalid SPARQL: {error}")
         raise typer.Exit(EXIT_INVALID) from None
     _print_result(result, output_format)
+
+
+def _say_what_the_report_cannot_show(target: EmbeddedStore, report_level: str | None) -> None:
+    """Print the report's notes; exit 1 when one says the report cannot be right (never an empty answer)."""
+
+    def select(sparql: str) -> list[dict]:
+        result = target.query(sparql, include_internal=True)
+        if isinstance(result, list):
+            return result
+        names = [v.value for v in result.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+    found = gap_notes.notes(report_level, select)
+    for note in found:
+        label = "[red]error:[/]" if note.blocking else "[yellow]note:[/]"
+        err.print(label, f"{note.message_de} / {note.message_en}", markup=True, highlight=False)
+    if any(note.blocking for note in found):
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _param_pairs(args: list[str]) -> list[tuple[str, str]]:

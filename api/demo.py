@@ -30,6 +30,21 @@ def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo:
     )
 
 
+def ensure_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo | None:
+    """Install the built-in SDG taxonomy unless the store holds this very version; None when it does.
+
+    Every gap report joins on the taxonomy (`sdgo:Target`, `skos:broader`): a store without it answers
+    every report with nothing, which looks like "no gaps". So every store a command opens gets it.
+    """
+    if store.read_only:
+        return None
+    graph = settings.graph_iri("sdg")
+    checksum = sha256_of(ONTOLOGY_DIR / "sdg.ttl")
+    if any(info.iri == graph and info.checksum == checksum for info in store.graphs(include_internal=False)):
+        return None
+    return install_sdg_taxonomy(store, settings)
+
+
 def demo_result(rows: dict[str, list[dict[str, str]]], settings: Settings, *, source: str) -> LoadResult:
     """The staff loader's output for generated demo rows."""
     return staff.build(

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 from pyoxigraph import Literal, NamedNode
 
-from api import i18n, query_runs
+from api import gap_notes, i18n, query_runs
 from api.auth import authenticate
 from api.errors import HttpProblem
 from api.facade_models import (
@@ -32,6 +32,7 @@ from api.facade_models import (
     Entity,
     GapFilters,
     GapLinks,
+    GapNote,
     GapOverview,
     GapReport,
     GapRow,
@@ -224,6 +225,11 @@ class Context:
             rows += result.rows
         return rows
 
+    def notes(self, report_level: str | None) -> list[GapNote]:
+        """What a report at `report_level` cannot show, as this caller sees the data (api/gap_notes.py)."""
+        found = gap_notes.notes(report_level, lambda sparql: self.lookup(sparql))
+        return [GapNote(code=n.code, blocking=n.blocking, message=n.message(self.lang), count=n.count) for n in found]
+
     # -- entities --------------------------------------------------------------------------------
 
     def describe(self, iris: Iterable[str]) -> None:
@@ -355,7 +361,7 @@ def gaps_overview(request: Request, response: Response, lang: LangParam = None) 
             )
         )
     ctx.finish(response)
-    return GapOverview(lang=ctx.lang, gaps=gaps)
+    return GapOverview(lang=ctx.lang, gaps=gaps, notes=ctx.notes("target"))
 
 
 def _in_goal(row: dict[str, Any], columns: Iterable[str], goal: int) -> bool:
@@ -448,6 +454,7 @@ def gap_report(
         offset=offset,
         limit=limit,
         truncated=ctx.truncated,
+        notes=ctx.notes(gap_notes.level(kind)),
         rows=shown[offset : offset + limit],
         links=ctx.gap_links(kind, filters),
     )

@@ -1,0 +1,103 @@
+"""Loading never silently loses, duplicates or empties data, and a report that cannot be right says so
+(issue 13: the SDG taxonomy in every store, notes beside the gap reports, refused removals and
+duplicates, identical reloads).
+
+The CLI runs in-process on an embedded store on disk and on the throw-away Virtuoso (`store_arg`); the JSON
+facade on both backends (`backend`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from kleinstadt import fill_kleinstadt
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import app
+from api.demo import install_sdg_taxonomy
+from api.testing import make_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+KLEINSTADT_DIR = ROOT / "tests" / "data" / "gaps" / "kleinstadt"
+runner = CliRunner()
+
+
+def run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(params=["embedded", "virtuoso"])
+def store_arg(request, tmp_path: Path, monkeypatch) -> str:
+    """`--store` of a new, empty store: a directory on disk, or the wiped Virtuoso."""
+    if request.param == "embedded":
+        return str(tmp_path / "new-store")
+    virtuoso = request.getfixturevalue("virtuoso")
+    request.getfixturevalue("virtuoso_backend").new()
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setenv("QUERSCHNITT_REMOTE_UPDATE_URL", virtuoso.update_url)
+    monkeypatch.setenv("QUERSCHNITT_REMOTE_GSP_URL", virtuoso.gsp_url)
+    monkeypatch.setenv("QUERSCHNITT_REMOTE_USER", "dba")
+    monkeypatch.setenv("QUERSCHNITT_REMOTE_PASSWORD", "dba")
+    return virtuoso.sparql_url
+
+
+def gaps(store, path: str = "/api/gaps") -> dict:
+    with TestClient(create_app(make_settings(), store=store)) as client:
+        answer = client.get(path)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+# -- 1. the SDG taxonomy in every store; reports that cannot be right say so ---------------------------
+
+
+def test_a_first_load_into_a_new_store_gives_gap_reports_with_rows(store_arg):
+    assert run("load", KLEINSTADT_DIR, "--store", store_arg).exit_code == 0
+    result = run("query", "missing-bridges", "--store", store_arg, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) > 1
+
+
+def test_a_target_level_report_without_target_links_says_so_and_exits_1(store_arg):
+    assert run("init", "--store", store_arg).exit_code == 0
+    result = run("query", "missing-bridges", "--store", store_arg)
+    assert result.exit_code == 1
+    assert "SDG-Unterziel" in result.output and "cannot be right" in result.output
+
+
+def test_the_json_overview_of_a_store_without_taxonomy_has_a_blocking_note(backend):
+    notes = gaps(backend.new(derived=True))["notes"]
+    assert [(n["code"], n["blocking"]) for n in notes] == [("no-sdg-taxonomy", True)]
+
+
+def test_the_json_report_without_target_links_has_a_blocking_note(backend):
+    store = backend.new(derived=True)
+    install_sdg_taxonomy(store, make_settings())
+    report = gaps(store, "/api/gaps/missing-bridges")
+    assert report["rows"] == []
+    assert [(n["code"], n["blocking"]) for n in report["notes"]] == [("no-target-links", True)]
+
+
+# -- 8. links to a goal only: a note beside the target-level reports -----------------------------------
+
+
+def test_target_level_reports_count_the_projects_linked_only_to_a_goal(backend):
+    store = backend.shared("kleinstadt", fill_kleinstadt, derived=True)
+    (note,) = gaps(store, "/api/gaps/unmeasured-projects")["notes"]
+    assert (note["code"], note["blocking"], note["count"]) == ("goal-only", False, 1)
+
+
+def test_a_goal_level_report_has_no_goal_only_note(backend):
+    store = backend.shared("kleinstadt", fill_kleinstadt, derived=True)
+    assert gaps(store, "/api/gaps/silo-departments")["notes"] == []
+
+
+def test_the_cli_prints_the_goal_only_note_beside_the_rows(tmp_path):
+    store = tmp_path / "store"
+    assert run("load", KLEINSTADT_DIR, "--store", store).exit_code == 0
+    result = run("query", "unmeasured-projects", "--store", store, "--format", "csv")
+    assert result.exit_code == 0
+    assert "1 project(s)" in result.output and "Nur mit einem SDG-Ziel" in result.output
