@@ -231,6 +231,20 @@ class _Builder:
                 out.append(iri)
         return list(dict.fromkeys(out))
 
+    def warn_goal_only(self, row: Row, links: list[NamedNode], what_de: str, what_en: str) -> None:
+        """Warn when every SDG link of a row is a goal: the row is then in no target-level gap report."""
+        goals = [self.index.notation(iri) for iri in links if self.index.kind(iri) == "goal"]
+        if links and len(goals) == len(links):
+            codes = ", ".join(goals)
+            self.warn(
+                row,
+                "sdg",
+                f"{what_de} ist nur mit SDG-Ziel {codes} verknüpft, mit keinem Unterziel (z. B. {goals[0]}.1); "
+                "es fehlt deshalb in allen Berichten auf Unterziel-Ebene.",
+                f"{what_en} is linked only to SDG goal {codes}, to no target (e.g. {goals[0]}.1); it is "
+                "therefore missing from every target-level report.",
+            )
+
     def date(self, row: Row, key: str) -> Literal | None:
         value = row.values.get(key)
         if value is None:
@@ -655,6 +669,7 @@ class _Builder:
                 self.add(p, DCT.subject, target)
             if not targets and not row.text("sdg"):
                 self.warn(row, "sdg", "Projekt ohne SDG-Bezug.", "Project without SDG link.")
+            self.warn_goal_only(row, targets, "Das Projekt", "The project")
             if person := self.single(row, "contact_person", "Ansprechperson", "contact person"):
                 for ref in self.refs(row, "contact_person", "people", [person]):
                     self.add(p, QS.contactPerson, self.iri("person", ref), internal=True)
@@ -710,8 +725,10 @@ class _Builder:
                 self.add(i, SKOS.prefLabel, Literal(title, language=DE))
             if unit := row.text("unit"):
                 self.add(i, QS.unit, Literal(unit))
-            for target in self.sdgs(row):
+            links = self.sdgs(row)
+            for target in links:
                 self.add(i, DCT.subject, target)
+            self.warn_goal_only(row, links, "Der Indikator", "The indicator")
             if dept := self.single(row, "department", "Amt", "department"):
                 for ref in self.refs(row, "department", "departments", [dept]):
                     self.add(i, DCT.creator, self.iri("department", ref))

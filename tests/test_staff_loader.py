@@ -183,7 +183,10 @@ def test_the_good_fixture_loads_without_errors_and_counts_every_entity(good: Loa
 
 
 def test_the_good_fixture_has_no_problems_since_its_unlicensed_dataset_is_internal(good: LoadResult) -> None:
-    assert good.problems == []
+    # Only the note that klimaanpassung (SDG 13, no target) is in no target-level report.
+    assert [(p.severity, p.sheet, p.row, p.column) for p in good.problems] == [
+        (Severity.WARNING, "projects", 3, "F (SDG)")
+    ]
 
 
 def test_a_public_dataset_without_licence_is_a_warning() -> None:
@@ -191,8 +194,8 @@ def test_a_public_dataset_without_licence_is_a_warning() -> None:
     rows["datasets"][0]["license"] = ""
     result = load_rows(rows)
     assert result.ok
-    assert [(p.sheet, p.column, p.message_en) for p in result.problems] == [
-        ("datasets", "G (Lizenz)", "Public dataset without licence.")
+    assert ("datasets", "G (Lizenz)", "Public dataset without licence.") in [
+        (p.sheet, p.column, p.message_en) for p in result.problems
     ]
 
 
@@ -693,3 +696,14 @@ def test_an_entity_with_an_umlaut_id_has_its_page_and_dereferences(empty_store) 
         assert client.get("/page/project/grünzug").status_code == 200
         seen = client.get("/id/project/grünzug", headers={"Accept": "text/turtle"})
         assert seen.status_code == 200 and "gr" in seen.text
+
+
+@pytest.mark.parametrize(("sheet", "index"), [("projects", 0), ("indicators", 0)])
+def test_a_row_linked_only_to_a_goal_gives_a_warning_at_its_sdg_cell(sheet: str, index: int) -> None:
+    rows = copy.deepcopy(GOOD)
+    rows[sheet][index]["sdg"] = "7"
+    result = load_rows(rows)
+    assert result.errors == []
+    (warning,) = [p for p in result.problems if "goal 7" in p.message_en]
+    assert (warning.sheet, warning.row, warning.severity) == (sheet, index + 2, Severity.WARNING)
+    assert "nur mit SDG-Ziel 7" in warning.message_de
