@@ -380,6 +380,7 @@ class _Builder:
             else:
                 first[ident] = row
                 out.append((ident, row))
+                self.result.origins[self.iri(_KIND[sheet], ident).value] = (row.file, row.sheet, row.row)
         self.ids[sheet] = first
         return out
 
@@ -780,6 +781,15 @@ _CODE_NAMES = {
     "frequency": ("Aktualisierungsrhythmus", "update frequency"),
     "format": ("Dateiformat", "file format"),
     "license": ("Lizenz", "licence"),
+}
+# The IRI path segment of each sheet's entities ({base}{kind}/{id}).
+_KIND = {
+    "departments": "department",
+    "people": "person",
+    "projects": "project",
+    "datasets": "dataset",
+    "indicators": "indicator",
+    "strategy": "strategy",
 }
 _REF_NAMES = {
     "departments": ("Amts", "department"),

@@ -707,3 +707,15 @@ def test_a_row_linked_only_to_a_goal_gives_a_warning_at_its_sdg_cell(sheet: str,
     (warning,) = [p for p in result.problems if "goal 7" in p.message_en]
     assert (warning.sheet, warning.row, warning.severity) == (sheet, index + 2, Severity.WARNING)
     assert "nur mit SDG-Ziel 7" in warning.message_de
+
+
+def test_shacl_findings_name_the_file_sheet_and_row_of_their_entity() -> None:
+    rows = copy.deepcopy(GOOD)
+    index = next(n for n, r in enumerate(rows["datasets"]) if r["id"] == "radverkehrszaehlung")
+    rows["datasets"][index]["license"] = ""
+    result = load_rows(rows)
+    quads = [q for graph in result.graphs.values() for q in graph]
+    problems = validate(quads, extra=taxonomy_quads(NamedNode("urn:test:sdg")), origins=result.origins)
+    licence = [p for p in problems if "radverkehrszaehlung/distribution/1>, dct:license" in p.message_en]
+    assert [(p.file, p.sheet, p.row) for p in licence] == [("test", "datasets", index + 2)]
+    assert "?" not in licence[0].location()
