@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api import gap_notes
+from api import gap_notes, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
@@ -246,12 +247,28 @@ def demo(
     )
 
 
-def _commit(target: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str, label: str) -> None:
-    """Write every graph of a load result, or nothing when it has errors."""
+def _commit(
+    target: EmbeddedStore,
+    result: LoadResult,
+    *,
+    source: str,
+    loader: str,
+    checksum: str,
+    label: str,
+    checks: LoadChecks | None = None,
+) -> None:
+    """Write every graph of a load result, or nothing when it has errors (or `checks` say so)."""
     if not result.ok:
         _report(result, label=label)
         err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
+    if checks is not None:
+        new = load_guard.of_quads(q for quads in result.graphs.values() for q in quads)
+        visibility = {g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs}
+        if not checks.passed(target, new, visibility, checksum=checksum, loader=loader, entities_required=True):
+            for problem in result.problems:
+                _print_problem(problem)
+            return
     try:
         write_result(target, result, source=source, loader=loader, checksum=checksum)
     except StoreError as error:
@@ -267,7 +284,92 @@ def _validate_shapes(result: LoadResult) -> None:
     from loaders.shapes import validate as shacl_validate
 
     quads = [q for graph in result.graphs.values() for q in graph]
-    result.problems.extend(shacl_validate(quads, extra=taxonomy_quads(NamedNode("urn:querschnitt:context"))))
+    context = taxonomy_quads(NamedNode("urn:querschnitt:context"))
+    result.problems.extend(shacl_validate(quads, extra=context, origins=result.origins))
+
+
+@dataclass
+class LoadChecks:
+    """What `load` checks before it writes (api/load_guard.py); `passed` says whether to write."""
+
+    settings: Settings
+    dry_run: bool = False
+    allow_removals: bool = False
+
+    def passed(
+        self,
+        target: EmbeddedStore,
+        new: load_guard.Entities,
+        visibility: dict[str, Visibility],
+        *,
+        checksum: str,
+        loader: str,
+        entities_required: bool,
+    ) -> bool:
+        """Refuse (exit 1) a load that is empty, duplicates another source or removes too much; False when
+        nothing is to be written (a dry run, an identical reload)."""
+        if isinstance(target, ServerTarget):
+            return not self.dry_run  # the server checks what it receives
+        if entities_required and not new.own():
+            _refuse(
+                "Die Quelle enthält keine einzige Entität (Projekt, Datensatz, Amt …); eine leere Ersetzung würde "
+                "alle bisherigen Daten der Quelle löschen.",
+                "The source yields no entity at all (project, dataset, department …); an empty replacement would "
+                "delete all the source's previous data.",
+            )
+        graphs = set(visibility)
+        existing = {info.iri: info for info in target.graphs(include_internal=True)}
+        old = load_guard.of_graphs(target, sorted(g for g in graphs if g in existing))
+        duplicates = load_guard.duplicates(target, new.own(), own_graphs=graphs)
+        if duplicates:
+            first = duplicates[0]
+            name = first.graph.removeprefix(self.settings.graph_iri("")).removesuffix("-internal")
+            shown = ", ".join(d.entity for d in duplicates[:3]) + (" …" if len(duplicates) > 3 else "")
+            _refuse(
+                f"Die Quelle „{first.source}“ (Graph {first.graph}) definiert schon {len(duplicates)} dieser "
+                f"Entitäten: {shown}. Dieselbe Quelle unter anderem Namen? `--name {name}` ersetzt sie.",
+                f"The source '{first.source}' (graph {first.graph}) already defines {len(duplicates)} of these "
+                f"entities: {shown}. The same source under another name? `--name {name}` replaces it.",
+            )
+        summary = load_guard.changes(old, new)
+        too_many = load_guard.too_many_removals(summary)
+        if self.dry_run or (too_many and not self.allow_removals):
+            for change in summary:
+                err.print(
+                    f"  {change.kind}: {change.before} → +{change.added} added / ~{change.changed} changed / "
+                    f"-{change.removed} removed",
+                    markup=False,
+                    highlight=False,
+                )
+        if too_many and not self.allow_removals:
+            kinds = ", ".join(f"{c.kind} {c.removed}/{c.before}" for c in too_many)
+            _refuse(
+                f"Die Ersetzung würde mehr als ein Viertel einer Art entfernen ({kinds}); mit --allow-removals "
+                "ist das gewollt.",
+                f"The replacement would remove more than a quarter of one kind ({kinds}); --allow-removals "
+                "if that is intended.",
+            )
+        if self.dry_run:
+            err.print("[yellow]dry run[/]: nothing written / Probelauf: nichts geschrieben")
+            return False
+        same = all(
+            g in existing
+            and existing[g].checksum == checksum
+            and existing[g].loader == loader
+            and existing[g].visibility == visibility[g]
+            for g in graphs
+        )
+        if same and load_guard.unchanged(old, new):
+            # An identical reload writes nothing at all: no new modification time, no derived refresh.
+            err.print("[green]unchanged[/]: nothing written / unverändert: nichts geschrieben")
+            return False
+        return True
+
+
+def _refuse(message_de: str, message_en: str) -> None:
+    err.print(f"[red]error:[/] {message_de} / {message_en}", markup=True, highlight=False)
+    err.print("[red]nothing written[/]")
+    raise typer.Exit(EXIT_INVALID)
 
 
 @command()
@@ -291,20 +393,31 @@ def load(
     token: Annotated[
         str | None, typer.Option(envvar="QUERSCHNITT_TOKEN", help="Editor token for --server (or QUERSCHNITT_TOKEN).")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what the load would add, change and remove; write nothing.")
+    ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option("--allow-removals", help="Allow a replacement to remove more than a quarter of one kind."),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Load a source into its own named graph, replacing the previous version atomically.
 
     Spreadsheets write two graphs, NAME (public) and NAME-internal (people, contacts, non-public datasets).
-    Any error: nothing is written and the exit code is 1.
+    Any error: nothing is written and the exit code is 1. So is a load that yields no entity, defines an
+    entity another source defines (`--name` of that source replaces it), or removes more than a quarter of
+    one kind (unless --allow-removals). An identical reload writes nothing.
 
     Example: querschnitt load kleinstadt.xlsx
     Example: querschnitt load kleinstadt/ --name kleinstadt
     Example: querschnitt load extra.ttl --internal
     Example: querschnitt load https://ckan.example.org/catalog.ttl --name ckan
     Example: querschnitt load kleinstadt.xlsx --server http://127.0.0.1:8000 --token $TOKEN
+    Example: querschnitt load kleinstadt.xlsx --dry-run
     """
     settings = _settings()
+    checks = LoadChecks(settings, dry_run=dry_run, allow_removals=allow_removals)
     if server is not None:
         if not token:
             err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
@@ -313,11 +426,11 @@ def load(
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:
-        _load_dcat(sources, name=name, internal=internal, store=store, settings=settings)
+        _load_dcat(sources, name=name, internal=internal, store=store, settings=settings, checks=checks)
     elif all(_is_sheet_source(p) for p in paths):
-        _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings)
+        _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings, checks=checks)
     elif all(is_rdf_file(p) for p in paths):
-        _load_rdf(paths, name=name, internal=internal, store=store, settings=settings)
+        _load_rdf(paths, name=name, internal=internal, store=store, settings=settings, checks=checks)
     else:
         err.print("[red]error:[/] give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
         raise typer.Exit(2)
@@ -328,7 +441,13 @@ def _is_sheet_source(path: Path) -> bool:
 
 
 def _load_sheets(
-    paths: list[Path], *, name: str | None, skip_validation: bool, store: str | None, settings: Settings
+    paths: list[Path],
+    *,
+    name: str | None,
+    skip_validation: bool,
+    store: str | None,
+    settings: Settings,
+    checks: LoadChecks,
 ) -> None:
     from loaders import staff
 
@@ -346,7 +465,7 @@ def _load_sheets(
     )
     if result.ok and not skip_validation:
         _validate_shapes(result)
-    target = _open(store)
+    target = _open(store, taxonomy=not checks.dry_run)
     checksum = _checksum_files(paths)
     _commit(
         target,
@@ -355,17 +474,40 @@ def _load_sheets(
         loader="staff-sheets",
         checksum=checksum,
         label="loaded",
+        checks=checks,
     )
 
 
-def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+def _load_rdf(
+    paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings, checks: LoadChecks
+) -> None:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         err.print(f"[red]error:[/] {missing[0]}: no such file")
         raise typer.Exit(EXIT_INVALID)
     graph = settings.graph_iri(name or _source_name(paths[0]))
     visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
-    target = _open(store)
+    target = _open(store, taxonomy=not checks.dry_run)
+    # A first pass over the files (parsing is streamed, so twice costs time, not memory) finds what the load
+    # would change before anything is written.
+    graphs: dict[str, Visibility] = {graph: visibility} if len(paths) == 1 and not _has_quads(paths) else {}
+    try:
+        new = load_guard.of_quads(
+            _noting_graphs(q, graphs, visibility) for path in paths for q in read_rdf(path, graph=graph)
+        )
+    except RdfSyntaxError as error:
+        err.print(f"[red]error:[/] {error}")
+        err.print("[red]nothing written[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+    if not new.triples and any(p.stat().st_size for p in paths):
+        _refuse(
+            "Die Datei enthält keine einzige RDF-Aussage (kein RDF? reines JSON ist kein JSON-LD).",
+            "The file yields no RDF statement at all (not RDF? plain JSON is no JSON-LD).",
+        )
+    if not checks.passed(
+        target, new, graphs, checksum=_checksum_files(paths), loader="rdf-file", entities_required=False
+    ):
+        return
     try:
         with Progress(transient=True, console=err) as progress:
             task = progress.add_task("loading", total=sum(p.stat().st_size for p in paths))
@@ -386,11 +528,18 @@ def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str
         err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})")
 
 
+def _noting_graphs(quad, graphs: dict[str, Visibility], visibility: Visibility):
+    graphs.setdefault(quad.graph_name.value, visibility)
+    return quad
+
+
 def _has_quads(paths: list[Path]) -> bool:
     return any(rdf_format_of(p).supports_datasets for p in paths)
 
 
-def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+def _load_dcat(
+    sources: list[str], *, name: str | None, internal: bool, store: str | None, settings: Settings, checks: LoadChecks
+) -> None:
     from urllib.parse import urlsplit
 
     from loaders.dcat import harvest
@@ -423,7 +572,7 @@ def _load_dcat(sources: list[str], *, name: str | None, internal: bool, store: s
     )
     if internal:
         result.graphs = {f"{graph}-internal": result.graphs.pop(graph, [])}
-    _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested")
+    _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested", checks=checks)
 
 
 def _source_name(path: Path) -> str:

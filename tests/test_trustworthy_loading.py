@@ -101,3 +101,103 @@ def test_the_cli_prints_the_goal_only_note_beside_the_rows(tmp_path):
     result = run("query", "unmeasured-projects", "--store", store, "--format", "csv")
     assert result.exit_code == 0
     assert "1 project(s)" in result.output and "Nur mit einem SDG-Ziel" in result.output
+
+
+# -- 2, 3, 4, 10: what a load would change is checked before anything is written -----------------------
+
+
+def export(store_arg: str) -> list[bytes]:
+    result = run("export", "--store", store_arg)
+    assert result.exit_code == 0, result.output
+    return sorted(result.stdout_bytes.splitlines())
+
+
+def metadata(store_arg: str) -> str:
+    result = run("graphs", "--store", store_arg)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture
+def town(tmp_path: Path) -> Path:
+    """A copy of Kleinstadt's CSV folder that a test may change."""
+    folder = tmp_path / "talheim"
+    folder.mkdir()
+    for csv_file in KLEINSTADT_DIR.iterdir():
+        (folder / csv_file.name).write_bytes(csv_file.read_bytes())
+    return folder
+
+
+def keep_rows(csv_file: Path, rows: int) -> None:
+    lines = csv_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv_file.write_text("".join(lines[: rows + 1]), encoding="utf-8")
+
+
+def test_a_replacement_removing_most_projects_is_refused_with_a_summary(store_arg, town):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    before = export(store_arg)
+    keep_rows(town / "projects.csv", 2)
+    result = run("load", town, "--store", store_arg)
+    assert result.exit_code == 1
+    assert "Project: 8 → +0 added / ~0 changed / -6 removed" in result.output and "--allow-removals" in result.output
+    assert export(store_arg) == before
+
+
+def test_allow_removals_lets_the_replacement_through(store_arg, town):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    keep_rows(town / "projects.csv", 2)
+    assert run("load", town, "--store", store_arg, "--allow-removals").exit_code == 0
+    assert sum(b"#type> <https://w3id.org/querschnitt/def#Project>" in line for line in export(store_arg)) == 2
+
+
+def test_a_dry_run_prints_the_summary_and_writes_nothing(store_arg, town):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    before = export(store_arg)
+    (town / "projects.csv").write_text(
+        (town / "projects.csv").read_text(encoding="utf-8").replace("Radweg", "Radschnellweg"), encoding="utf-8"
+    )
+    result = run("load", town, "--store", store_arg, "--dry-run")
+    assert result.exit_code == 0
+    assert "Project: 8 → +0 added / ~1 changed / -0 removed" in result.output and "nothing written" in result.output
+    assert export(store_arg) == before
+
+
+def test_the_same_source_under_another_name_is_refused_naming_the_first(store_arg, town, tmp_path):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    before = export(store_arg)
+    copy = tmp_path / "talheim-kopie"
+    town.rename(copy)
+    result = run("load", copy, "--store", store_arg)
+    assert result.exit_code == 1
+    assert "graph/talheim" in result.output and "--name talheim" in result.output
+    assert export(store_arg) == before
+
+
+def test_a_source_that_only_adds_statements_to_another_sources_entity_is_welcome(store_arg, town, tmp_path):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    extra = tmp_path / "enrichment.ttl"
+    extra.write_text(
+        "<https://musterstadt.example/id/project/radweg> <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
+        "<https://example.org/radweg> .\n"
+    )
+    assert run("load", extra, "--store", store_arg).exit_code == 0
+
+
+def test_a_json_file_without_rdf_is_refused_and_keeps_the_graph(store_arg, tmp_path):
+    data = tmp_path / "extra.ttl"
+    data.write_text("<http://ex/a> <http://ex/p> 1 .\n")
+    assert run("load", data, "--store", store_arg, "--name", "extra").exit_code == 0
+    before = export(store_arg)
+    plain = tmp_path / "extra.json"
+    plain.write_text('{"a": 1}')
+    result = run("load", plain, "--store", store_arg, "--name", "extra")
+    assert result.exit_code == 1 and "no RDF statement" in result.output
+    assert export(store_arg) == before
+
+
+def test_reloading_an_identical_source_changes_nothing(store_arg, town):
+    assert run("load", town, "--store", store_arg).exit_code == 0
+    before, listed = export(store_arg), metadata(store_arg)
+    result = run("load", town, "--store", store_arg)
+    assert result.exit_code == 0 and "unchanged" in result.output
+    assert export(store_arg) == before and metadata(store_arg) == listed
