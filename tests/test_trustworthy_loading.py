@@ -201,3 +201,35 @@ def test_reloading_an_identical_source_changes_nothing(store_arg, town):
     result = run("load", town, "--store", store_arg)
     assert result.exit_code == 0 and "unchanged" in result.output
     assert export(store_arg) == before and metadata(store_arg) == listed
+
+
+def derived_quads(store) -> set[str]:
+    from api.derived import DERIVED_GRAPHS
+
+    graphs = " ".join(map(str, DERIVED_GRAPHS))
+    query = f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {graphs} }} }}"
+    return {" ".join(str(row[v]) for v in ("g", "s", "p", "o")) for row in store.query(query, include_internal=True)}
+
+
+def test_rewriting_a_source_with_the_same_content_leaves_the_derived_graphs_as_they_were(backend):
+    from kleinstadt import KLEINSTADT_GRAPH, KLEINSTADT_INTERNAL_GRAPH, kleinstadt_graphs
+
+    from api.demo import visibility_of
+
+    store = backend.new(derived=True)
+    install_sdg_taxonomy(store, make_settings())
+    graphs = kleinstadt_graphs()
+
+    def write() -> None:
+        store.replace_graphs(
+            [*graphs[KLEINSTADT_GRAPH], *graphs[KLEINSTADT_INTERNAL_GRAPH]],
+            visibility={g: visibility_of(g) for g in (KLEINSTADT_GRAPH, KLEINSTADT_INTERNAL_GRAPH)},
+            source="kleinstadt",
+            loader="staff-sheets",
+            checksum="sha256:0",
+        )
+
+    write()
+    first = derived_quads(store)
+    write()
+    assert derived_quads(store) == first
