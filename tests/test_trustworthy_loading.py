@@ -233,3 +233,10 @@ def test_rewriting_a_source_with_the_same_content_leaves_the_derived_graphs_as_t
     first = derived_quads(store)
     write()
     assert derived_quads(store) == first
+
+
+def test_an_app_that_opens_its_own_store_installs_the_sdg_taxonomy(tmp_path):
+    settings = make_settings(store=str(tmp_path / "served"))
+    with TestClient(create_app(settings)) as client:
+        graphs = client.get("/api/graphs").json()
+    assert settings.graph_iri("sdg") in str(graphs)
