@@ -26,6 +26,7 @@ from api import (
     void,
 )
 from api.auth import FailedChecks, parse_tokens
+from api.demo import ensure_sdg_taxonomy
 from api.errors import install_error_handlers
 from api.executor import make_executor
 from api.fairness import ClientMiddleware, FairShare
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         )
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings.store, **settings.remote_options())
+        if owns_store:
+            # A store the app opens itself holds the SDG taxonomy, as every store the CLI opens (api.demo).
+            ensure_sdg_taxonomy(app.state.store, settings)
         # Each client (token or address) holds at most its share of the slots and the queue (api/fairness.py).
         app.state.executor = FairShare(
             make_executor(

@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -31,7 +32,8 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from api.demo import install_sdg_taxonomy, write_result
+from api import gap_notes, load_guard
+from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
 from api.store import EmbeddedStore, StoreError, Visibility, meta_quads, open_store
@@ -183,8 +185,8 @@ def command(*args, group: typer.Typer = app, **kwargs):
     return decorate
 
 
-def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
-    """Open the store or exit with one clear line; readers fall back to a read-only snapshot."""
+def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> EmbeddedStore:
+    """Open the store (with the SDG taxonomy) or exit with one clear line; readers fall back to a snapshot."""
     if isinstance(store, ServerTarget):
         return store
     settings = _settings()
@@ -193,6 +195,10 @@ def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
         opened = _remember(open_store(location, **settings.remote_options()))
         if opened.path is None and not isinstance(opened, EmbeddedStore):
             opened.graphs()  # a remote store that is down: say so now, in one line
+        # Every store a command creates or opens holds the SDG taxonomy (what `init` loads), so that a
+        # first `load` into a new store already gives gap reports that can be right.
+        if taxonomy:
+            ensure_sdg_taxonomy(opened, settings)
         return opened
     except StoreError as error:
         if read_only_fallback and "in use" in str(error):
@@ -205,8 +211,8 @@ def _open(store, *, read_only_fallback: bool = False) -> EmbeddedStore:
         raise typer.Exit(EXIT_STORE) from None
 
 
-def _report(result: LoadResult, *, label: str) -> None:
-    for problem in result.problems:
+def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
+    for problem in result.problems if problems else ():
         _print_problem(problem)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     if result.ok:
@@ -227,7 +233,7 @@ def init(store: StoreOption = None) -> None:
     Example: querschnitt init --store ./data/store
     """
     settings = _settings()
-    target = _open(store)
+    target = _open(store, taxonomy=False)
     triples = install_sdg_taxonomy(target, settings).triples
     target.flush()
     err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
@@ -266,7 +272,7 @@ def demo(
     if scale == 1:
         # Larger scales repeat the same rows; checking one copy keeps big benchmark loads fast.
         _validate_shapes(result)
-    target = _open(store)
+    target = _open(store, taxonomy=False)
     install_sdg_taxonomy(target, settings)
     _commit(
         target,
@@ -278,19 +284,35 @@ def demo(
     )
 
 
-def _commit(target: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str, label: str) -> None:
-    """Write every graph of a load result, or nothing when it has errors."""
+def _commit(
+    target: EmbeddedStore,
+    result: LoadResult,
+    *,
+    source: str,
+    loader: str,
+    checksum: str,
+    label: str,
+    checks: LoadChecks | None = None,
+) -> None:
+    """Write every graph of a load result, or nothing when it has errors (or `checks` say so)."""
     if not result.ok:
         _report(result, label=label)
         err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
+    if checks is not None:
+        new = load_guard.of_quads(q for quads in result.graphs.values() for q in quads)
+        visibility = {g: Visibility.INTERNAL if g.endswith("-internal") else Visibility.PUBLIC for g in result.graphs}
+        for problem in result.problems:  # first: the verdict of the checks is the last word
+            _print_problem(problem)
+        if not checks.passed(target, new, visibility, checksum=checksum, loader=loader, entities_required=True):
+            return
     try:
         write_result(target, result, source=source, loader=loader, checksum=checksum)
     except StoreError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
     target.flush()
-    _report(result, label=label)
+    _report(result, label=label, problems=checks is None)
 
 
 def _validate_shapes(result: LoadResult) -> None:
@@ -299,7 +321,92 @@ def _validate_shapes(result: LoadResult) -> None:
     from loaders.shapes import validate as shacl_validate
 
     quads = [q for graph in result.graphs.values() for q in graph]
-    result.problems.extend(shacl_validate(quads, extra=taxonomy_quads(NamedNode("urn:querschnitt:context"))))
+    context = taxonomy_quads(NamedNode("urn:querschnitt:context"))
+    result.problems.extend(shacl_validate(quads, extra=context, origins=result.origins))
+
+
+@dataclass
+class LoadChecks:
+    """What `load` checks before it writes (api/load_guard.py); `passed` says whether to write."""
+
+    settings: Settings
+    dry_run: bool = False
+    allow_removals: bool = False
+
+    def passed(
+        self,
+        target: EmbeddedStore,
+        new: load_guard.Entities,
+        visibility: dict[str, Visibility],
+        *,
+        checksum: str,
+        loader: str,
+        entities_required: bool,
+    ) -> bool:
+        """Refuse (exit 1) a load that is empty, duplicates another source or removes too much; False when
+        nothing is to be written (a dry run, an identical reload)."""
+        if isinstance(target, ServerTarget):
+            return not self.dry_run  # the server checks what it receives
+        if entities_required and not new.own():
+            _refuse(
+                "Die Quelle enthält keine einzige Entität (Projekt, Datensatz, Amt …); eine leere Ersetzung würde "
+                "alle bisherigen Daten der Quelle löschen.",
+                "The source yields no entity at all (project, dataset, department …); an empty replacement would "
+                "delete all the source's previous data.",
+            )
+        graphs = set(visibility)
+        existing = {info.iri: info for info in target.graphs(include_internal=True)}
+        old = load_guard.of_graphs(target, sorted(g for g in graphs if g in existing))
+        duplicates = load_guard.duplicates(target, new.own(), own_graphs=graphs)
+        if duplicates:
+            first = duplicates[0]
+            name = first.graph.removeprefix(self.settings.graph_iri("")).removesuffix("-internal")
+            shown = ", ".join(d.entity for d in duplicates[:3]) + (" …" if len(duplicates) > 3 else "")
+            _refuse(
+                f"Die Quelle „{first.source}“ (Graph {first.graph}) definiert schon {len(duplicates)} dieser "
+                f"Entitäten: {shown}. Dieselbe Quelle unter anderem Namen? `--name {name}` ersetzt sie.",
+                f"The source '{first.source}' (graph {first.graph}) already defines {len(duplicates)} of these "
+                f"entities: {shown}. The same source under another name? `--name {name}` replaces it.",
+            )
+        summary = load_guard.changes(old, new)
+        too_many = load_guard.too_many_removals(summary)
+        if self.dry_run or (too_many and not self.allow_removals):
+            for change in summary:
+                err.print(
+                    f"  {change.kind}: {change.before} → +{change.added} added / ~{change.changed} changed / "
+                    f"-{change.removed} removed",
+                    markup=False,
+                    highlight=False,
+                )
+        if too_many and not self.allow_removals:
+            kinds = ", ".join(f"{c.kind} {c.removed}/{c.before}" for c in too_many)
+            _refuse(
+                f"Die Ersetzung würde mehr als ein Viertel einer Art entfernen ({kinds}); mit --allow-removals "
+                "ist das gewollt.",
+                f"The replacement would remove more than a quarter of one kind ({kinds}); --allow-removals "
+                "if that is intended.",
+            )
+        if self.dry_run:
+            err.print("[yellow]dry run[/]: nothing written / Probelauf: nichts geschrieben")
+            return False
+        same = all(
+            g in existing
+            and existing[g].checksum == checksum
+            and existing[g].loader == loader
+            and existing[g].visibility == visibility[g]
+            for g in graphs
+        )
+        if same and load_guard.unchanged(old, new):
+            # An identical reload writes nothing at all: no new modification time, no derived refresh.
+            err.print("[green]unchanged[/]: nothing written / unverändert: nichts geschrieben")
+            return False
+        return True
+
+
+def _refuse(message_de: str, message_en: str) -> None:
+    err.print(f"[red]error:[/] {message_de} / {message_en}", markup=True, highlight=False)
+    err.print("[red]nothing written[/]")
+    raise typer.Exit(EXIT_INVALID)
 
 
 @command()
@@ -336,12 +443,21 @@ def load(
     token: Annotated[
         str | None, typer.Option(envvar="QUERSCHNITT_TOKEN", help="Editor token for --server (or QUERSCHNITT_TOKEN).")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what the load would add, change and remove; write nothing.")
+    ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option("--allow-removals", help="Allow a replacement to remove more than a quarter of one kind."),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Load a source into its own named graph, replacing the previous version atomically.
 
     Spreadsheets write two graphs, NAME (public) and NAME-internal (people, contacts, non-public datasets).
-    Any error: nothing is written and the exit code is 1.
+    Any error: nothing is written and the exit code is 1. So is a load that yields no entity, defines an
+    entity another source defines (`--name` of that source replaces it), or removes more than a quarter of
+    one kind (unless --allow-removals). An identical reload writes nothing.
 
     Example: querschnitt load kleinstadt.xlsx
     Example: querschnitt load kleinstadt/ --name kleinstadt
@@ -349,11 +465,13 @@ def load(
     Example: querschnitt load all.nq --name archiv   (graphs become {base}graph/archiv/…, visibility as exported)
     Example: querschnitt load https://ckan.example.org/catalog.ttl --name ckan
     Example: querschnitt load kleinstadt.xlsx --server http://127.0.0.1:8000 --token $TOKEN
+    Example: querschnitt load kleinstadt.xlsx --dry-run
     """
     settings = _settings()
     if internal and public:
         err.print("[red]error:[/] --internal and --public exclude each other")
         raise typer.Exit(2)
+    checks = LoadChecks(settings, dry_run=dry_run, allow_removals=allow_removals)
     if server is not None:
         if not token:
             err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
@@ -368,13 +486,15 @@ def load(
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:
-        _load_dcat(sources, name=name, internal=internal, own=own, store=store, settings=settings)
+        _load_dcat(sources, name=name, internal=internal, own=own, store=store, settings=settings, checks=checks)
     elif all(_is_sheet_source(p) for p in paths):
-        _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings)
+        _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings, checks=checks)
     elif all(is_rdf_file(p) for p in paths) and any(rdf_format_of(p).supports_datasets for p in paths):
-        _load_quad_files(paths, name=name, internal=internal, public=public, store=store, settings=settings)
+        _load_quad_files(
+            paths, name=name, internal=internal, public=public, store=store, settings=settings, checks=checks
+        )
     elif all(is_rdf_file(p) for p in paths):
-        _load_rdf(paths, name=name, internal=internal, store=store, settings=settings)
+        _load_rdf(paths, name=name, internal=internal, store=store, settings=settings, checks=checks)
     else:
         err.print("[red]error:[/] give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
         raise typer.Exit(2)
@@ -385,7 +505,13 @@ def _is_sheet_source(path: Path) -> bool:
 
 
 def _load_sheets(
-    paths: list[Path], *, name: str | None, skip_validation: bool, store: str | None, settings: Settings
+    paths: list[Path],
+    *,
+    name: str | None,
+    skip_validation: bool,
+    store: str | None,
+    settings: Settings,
+    checks: LoadChecks,
 ) -> None:
     from loaders import staff
 
@@ -403,7 +529,7 @@ def _load_sheets(
     )
     if result.ok and not skip_validation:
         _validate_shapes(result)
-    target = _open(store)
+    target = _open(store, taxonomy=not checks.dry_run)
     checksum = _checksum_files(paths)
     _commit(
         target,
@@ -412,26 +538,37 @@ def _load_sheets(
         loader="staff-sheets",
         checksum=checksum,
         label="loaded",
+        checks=checks,
     )
 
 
-def _load_rdf(paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings) -> None:
+def _load_rdf(
+    paths: list[Path], *, name: str | None, internal: bool, store: str | None, settings: Settings, checks: LoadChecks
+) -> None:
     _require_files(paths)
     graph = settings.graph_iri(name or _source_name(paths[0]))
-    visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
-    target = _open(store)
-    infos = _write_rdf(
-        target,
-        paths,
-        lambda advance: (q for path in paths for q in read_rdf(path, graph=graph, progress=advance)),
-        visibility={graph: visibility},
-    )
+    visibility = {graph: Visibility.INTERNAL if internal else Visibility.PUBLIC}
+    target = _open(store, taxonomy=not checks.dry_run)
+
+    def quads(advance=None):
+        return (q for path in paths for q in read_rdf(path, graph=graph, progress=advance))
+
+    if not _checked(target, paths, quads(), visibility, checks):
+        return
+    infos = _write_rdf(target, paths, quads, visibility=visibility)
     for info in infos:
         err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})", markup=False)
 
 
 def _load_quad_files(
-    paths: list[Path], *, name: str | None, internal: bool, public: bool, store: str | None, settings: Settings
+    paths: list[Path],
+    *,
+    name: str | None,
+    internal: bool,
+    public: bool,
+    store: str | None,
+    settings: Settings,
+    checks: LoadChecks,
 ) -> None:
     """Quad files: every graph renamed under the source's name, each with the visibility the file records."""
     from loaders.quad_files import plan, read_renamed
@@ -443,6 +580,8 @@ def _load_quad_files(
     except RdfSyntaxError as error:
         _print_text(f"error: {error}\nnothing written")
         raise typer.Exit(EXIT_INVALID) from None
+    for graph in sorted(file_plan.built_in):
+        _print_text(f"left out {graph}: the built-in SDG taxonomy, which every store installs itself")
     visibility: dict[str, Visibility] = {}
     reasons: dict[str, str] = {}
     for original, renamed in file_plan.renamed.items():
@@ -460,13 +599,14 @@ def _load_quad_files(
                 Visibility.INTERNAL,
                 "not recorded in the file; --public publishes it",
             )
-    target = _open(store)
-    infos = _write_rdf(
-        target,
-        paths,
-        lambda advance: read_renamed(paths, file_plan, graph=graph, progress=advance),
-        visibility=visibility,
-    )
+    target = _open(store, taxonomy=not checks.dry_run)
+
+    def quads(advance=None):
+        return read_renamed(paths, file_plan, graph=graph, progress=advance)
+
+    if not _checked(target, paths, quads(), visibility, checks):
+        return
+    infos = _write_rdf(target, paths, quads, visibility=visibility)
     originals = {renamed: original for original, renamed in file_plan.renamed.items()}
     for info in infos:
         _print_text(
@@ -480,6 +620,24 @@ def _require_files(paths: list[Path]) -> None:
     if missing:
         err.print(f"[red]error:[/] {missing[0]}: no such file", markup=False)
         raise typer.Exit(EXIT_INVALID)
+
+
+def _checked(target, paths: list[Path], quads, visibility: dict[str, Visibility], checks: LoadChecks) -> bool:
+    """A first pass over the files (parsing is streamed: twice costs time, not memory) finds what the load
+    would change before anything is written; False when nothing is to be written."""
+    try:
+        new = load_guard.of_quads(quads)
+    except RdfSyntaxError as error:
+        _print_text(f"error: {error}\nnothing written")
+        raise typer.Exit(EXIT_INVALID) from None
+    if not new.triples and any(p.stat().st_size for p in paths):
+        _refuse(
+            "Die Datei enthält keine einzige RDF-Aussage (kein RDF? reines JSON ist kein JSON-LD).",
+            "The file yields no RDF statement at all (not RDF? plain JSON is no JSON-LD).",
+        )
+    return checks.passed(
+        target, new, visibility, checksum=_checksum_files(paths), loader="rdf-file", entities_required=False
+    )
 
 
 def _write_rdf(target, paths: list[Path], quads, *, visibility: dict[str, Visibility]) -> list:
@@ -507,7 +665,14 @@ def _print_text(text: str) -> None:
 
 
 def _load_dcat(
-    sources: list[str], *, name: str | None, internal: bool, own: bool, store: str | None, settings: Settings
+    sources: list[str],
+    *,
+    name: str | None,
+    internal: bool,
+    own: bool,
+    store: str | None,
+    settings: Settings,
+    checks: LoadChecks,
 ) -> None:
     from urllib.parse import urlsplit
 
@@ -546,7 +711,7 @@ def _load_dcat(
         result.graphs[graph] = [*result.graphs[graph], *own_portal_links(result.graphs[graph], publisher_iri(settings))]
     if internal:
         result.graphs = {f"{graph}-internal": result.graphs.pop(graph, [])}
-    _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested")
+    _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested", checks=checks)
 
 
 def _source_name(path: Path) -> str:
@@ -679,17 +844,38 @@ def query(
     Example: querschnitt query who-works-on -p sdg 11.2 --format csv
     """
     try:
-        sparql, substitutions = _resolve_query(text, _param_pairs(ctx.args))
+        pairs = _param_pairs(ctx.args)
+        sparql, substitutions = _resolve_query(text, pairs)
     except (ParameterError, NamedQueryError) as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_INVALID) from None
     target = _open(store, read_only_fallback=True)
+    if text in gap_notes.REPORT_LEVELS:
+        _say_what_the_report_cannot_show(target, gap_notes.level(text, dict(pairs)))
     try:
         result = target.query(sparql, include_internal=True, substitutions=substitutions)
     except SyntaxError as error:
         err.print(f"[red]error:[/] invalid SPARQL: {error}")
         raise typer.Exit(EXIT_INVALID) from None
     _print_result(result, output_format)
+
+
+def _say_what_the_report_cannot_show(target: EmbeddedStore, report_level: str | None) -> None:
+    """Print the report's notes; exit 1 when one says the report cannot be right (never an empty answer)."""
+
+    def select(sparql: str) -> list[dict]:
+        result = target.query(sparql, include_internal=True)
+        if isinstance(result, list):
+            return result
+        names = [v.value for v in result.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+    found = gap_notes.notes(report_level, select)
+    for note in found:
+        label = "[red]error:[/]" if note.blocking else "[yellow]note:[/]"
+        err.print(label, f"{note.message_de} / {note.message_en}", markup=True, highlight=False)
+    if any(note.blocking for note in found):
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _param_pairs(args: list[str]) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from loaders import demo, staff
 from loaders.rdf_files import sha256_of
 from loaders.report import LoadError, LoadResult
 from loaders.resources import ONTOLOGY_DIR
-from loaders.sdg import taxonomy_quads
+from loaders.sdg import TAXONOMY_LOADER, taxonomy_quads
 
 
 def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo:
@@ -25,9 +25,24 @@ def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo:
         taxonomy_quads(NamedNode(graph)),
         visibility=Visibility.PUBLIC,
         source="querschnitt:ontology/sdg.ttl",
-        loader="sdg-taxonomy",
+        loader=TAXONOMY_LOADER,
         checksum=sha256_of(ONTOLOGY_DIR / "sdg.ttl"),
     )
+
+
+def ensure_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo | None:
+    """Install the built-in SDG taxonomy unless the store holds this very version; None when it does.
+
+    Every gap report joins on the taxonomy (`sdgo:Target`, `skos:broader`): a store without it answers
+    every report with nothing, which looks like "no gaps". So every store a command opens gets it.
+    """
+    if store.read_only:
+        return None
+    graph = settings.graph_iri("sdg")
+    checksum = sha256_of(ONTOLOGY_DIR / "sdg.ttl")
+    if any(info.iri == graph and info.checksum == checksum for info in store.graphs(include_internal=False)):
+        return None
+    return install_sdg_taxonomy(store, settings)
 
 
 def demo_result(rows: dict[str, list[dict[str, str]]], settings: Settings, *, source: str) -> LoadResult:

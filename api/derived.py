@@ -88,7 +88,7 @@ def _scan(variables: str, pattern: str, scope: str) -> str:
         body = f"GRAPH {_SCRATCH} {{ ?_g qsd:publicSource true }} GRAPH ?_g {{ {pattern} }}"
     elif scope == "all":
         # What staff see: the default graph and every named graph (EmbeddedStore.visible_graphs) but the
-        # store's own. Staging graphs need no exclusion: the store moves them into place before the refresh.
+        # store's own, staging graphs included (marked qs:staging in the metadata graph by the writer).
         body = (
             f"{{ {pattern} }} UNION {{ GRAPH ?_g {{ {pattern} }} "
             f"MINUS {{ GRAPH {_SCRATCH} {{ ?_g qsd:storeGraph true }} }} }}"
@@ -229,6 +229,11 @@ def _recompute_operations() -> list[str]:
         # predicates, and the public source graphs exactly as EmbeddedStore.graphs(include_internal=False)
         # lists them.
         f"INSERT DATA {{ GRAPH {_SCRATCH} {{ {store_graphs} {managed} }} }}",
+        # Staging graphs that still exist in the writing transaction (a replaced graph's new content on the
+        # embedded store, its old content set aside on a remote one) are the store's own too: counted in
+        # "all", their statements gave every entity of a replaced public graph a staff label, so that
+        # rewriting the same content changed the internal derived graph (issue 13, item 10).
+        f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:storeGraph true }} }} WHERE {{ GRAPH {_META} {{ ?g qs:staging true }} }}",
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:publicSource true }} }} WHERE {{ GRAPH {_META} {{ "
         "?g a sd:NamedGraph ; qs:visibility qs:public ; dct:source ?source ; qs:loader ?loader ; "
         "dct:modified ?modified ; void:triples ?triples ; qs:checksum ?checksum } "

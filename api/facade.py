@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 from pyoxigraph import Literal, NamedNode
 
-from api import i18n, query_runs
+from api import gap_notes, i18n, query_runs
 from api.auth import authenticate
 from api.collation import sort_key
 from api.errors import HttpProblem
@@ -33,6 +33,7 @@ from api.facade_models import (
     Entity,
     GapFilters,
     GapLinks,
+    GapNote,
     GapOverview,
     GapReport,
     GapRow,
@@ -58,8 +59,8 @@ from loaders.vocab import DCAT, ORG, PREFIXES, PROV, QS
 
 router = APIRouter(tags=["gaps"])
 
-# A department id: one path segment of unreserved characters (as the staff loader mints them).
-DEPARTMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._~-]*$"
+# A department id: one path segment of IRI-unreserved characters, umlauts too (as the staff loader mints them).
+DEPARTMENT_ID = r"^[^\W_][\w.~-]*$"
 # A target code: goal number, dot, target number or letter (`11.2`, `11.a`).
 TARGET_CODE = r"^[0-9]{1,2}\.[0-9A-Za-z]{1,2}$"
 ROW_MODELS: dict[str, type[GapRow]] = {
@@ -225,6 +226,11 @@ class Context:
             rows += result.rows
         return rows
 
+    def notes(self, report_level: str | None) -> list[GapNote]:
+        """What a report at `report_level` cannot show, as this caller sees the data (api/gap_notes.py)."""
+        found = gap_notes.notes(report_level, lambda sparql: self.lookup(sparql))
+        return [GapNote(code=n.code, blocking=n.blocking, message=n.message(self.lang), count=n.count) for n in found]
+
     # -- entities --------------------------------------------------------------------------------
 
     def describe(self, iris: Iterable[str]) -> None:
@@ -356,7 +362,7 @@ def gaps_overview(request: Request, response: Response, lang: LangParam = None) 
             )
         )
     ctx.finish(response)
-    return GapOverview(lang=ctx.lang, gaps=gaps)
+    return GapOverview(lang=ctx.lang, gaps=gaps, notes=ctx.notes("target"))
 
 
 def _in_goal(row: dict[str, Any], columns: Iterable[str], goal: int) -> bool:
@@ -449,6 +455,7 @@ def gap_report(
         offset=offset,
         limit=limit,
         truncated=ctx.truncated,
+        notes=ctx.notes(gap_notes.level(kind)),
         rows=shown[offset : offset + limit],
         links=ctx.gap_links(kind, filters),
     )

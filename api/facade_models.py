@@ -80,6 +80,15 @@ class GapLinks(BaseModel):
     query: str
 
 
+class GapNote(BaseModel):
+    """Something a report cannot show (api/gap_notes.py); `blocking`: the report as a whole cannot be right."""
+
+    code: str = Field(description="`no-sdg-taxonomy`, `no-target-links` or `goal-only`.")
+    blocking: bool
+    message: str
+    count: int = Field(0, description="For `goal-only`: the projects and indicators linked only to a goal.")
+
+
 class GapSummary(BaseModel):
     """One gap report in the overview."""
 
@@ -95,6 +104,7 @@ class GapOverview(BaseModel):
 
     lang: Lang
     gaps: list[GapSummary]
+    notes: list[GapNote] = Field(default_factory=list, description="What the target-level reports cannot show.")
 
 
 class GapFilters(BaseModel):
@@ -116,6 +126,9 @@ class GapReport(BaseModel):
     offset: int
     limit: int
     truncated: bool = Field(description="The row cap (setting `max_rows`) cut the query's result short.")
+    notes: list[GapNote] = Field(
+        default_factory=list, description="What this report cannot show; a blocking note: it cannot be right."
+    )
     rows: list[GapRow]
     links: GapLinks
 

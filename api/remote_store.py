@@ -603,7 +603,12 @@ class RemoteStore(SingleGraphReplace):
                     _meta_update(info),
                 ]
             ops.append(_stamp_update())
+            # The old contents set aside and the journal still exist while the derived graphs are refreshed:
+            # marked for that refresh only (api/derived.py leaves them out).
+            marks = " ".join(f"{g} {QS.staging} true ." for g in [*aside.values(), journal])
+            ops.append(f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}")
             ops += self.derived_updates
+            ops.append(f"DELETE DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}")
             ops += [f"DROP SILENT GRAPH {aside[g]}" for g in order]
             ops.append(f"DROP SILENT GRAPH {journal}")
             try:

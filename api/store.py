@@ -329,13 +329,18 @@ class EmbeddedStore(SingleGraphReplace):
                 infos = [
                     GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
                 ]
-                self._oxigraph.update(
-                    self._with_derived(
-                        " ;\n".join(
-                            _swap_in(staging[info.iri], NamedNode(info.iri)) + _meta_update(info) for info in infos
-                        )
-                    )
+                swap = " ;\n".join(
+                    _swap_in(staging[info.iri], NamedNode(info.iri)) + _meta_update(info) for info in infos
                 )
+                # The staging graphs are still there when the derived graphs are refreshed: marked for that
+                # refresh only (api/derived.py leaves them out), in the same transaction.
+                marks = " ".join(f"{s} {QS.staging} true ." for g, s in staging.items() if s.value != g)
+                if marks:
+                    swap += f" ;\nINSERT DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}"
+                update = self._with_derived(swap)
+                if marks:
+                    update += f"\n;\nDELETE DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}"
+                self._oxigraph.update(update)
                 committed = True
             except OSError as error:
                 raise self._write_error(error) from None

@@ -93,8 +93,9 @@ _CSP = (
 )
 _TURTLE = Offer("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl"))
 _JSONLD = Offer("jsonld", "application/ld+json", (), ("jsonld", "json-ld"))
-# `{kind}/{id}` paths: unreserved characters only, no empty, "." or ".." segments.
-_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)*$")
+# `{kind}/{id}` paths: IRI-unreserved characters only (letters of any script, as ids may have umlauts), no
+# empty, "." or ".." segments.
+_PATH = re.compile(r"^[^\W_][\w.~-]*(?:/(?!\.{1,2}(?:/|$))[\w.~-]+)*$")
 # Controlled vocabularies whose IRIs end in a readable code (ENVI, CSV, dl-by-de/2.0).
 _VOCABULARIES = ("http://publications.europa.eu/resource/authority/", "http://dcat-ap.de/def/")
 # Namespaces of classes and properties: their terms show in prefixed form (sdgo:Target, qs:Project).

@@ -354,7 +354,15 @@ class _Harvest:
         result = self.result
         mapped = self.map_departments(departments, source=source) if departments else set()
         if not self.datasets and result.ok:
-            result.warn("Der Katalog enthält keinen dcat:Dataset", "the catalog contains no dcat:Dataset", file=source)
+            # An error, not a warning: the harvest replaces the source's graph, and a file that is no DCAT
+            # (CKAN's plain JSON API answer, an HTML page) would silently empty it.
+            result.error(
+                "Der Katalog enthält keinen dcat:Dataset (kein DCAT-RDF? CKANs JSON-API ist kein DCAT: bitte "
+                "die DCAT-Ausgabe des Portals laden, z. B. …/catalog.ttl); nichts wird geschrieben",
+                "the catalog contains no dcat:Dataset (not DCAT RDF? CKAN's JSON API is not DCAT: load the "
+                "portal's DCAT output instead, e.g. …/catalog.ttl); nothing is written",
+                file=source,
+            )
         result.graphs = {self.graph.value: list(self.quads)}
         result.counts = {
             "pages": self.pages,

@@ -21,6 +21,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad
 
 from loaders.rdf_files import RdfSyntaxError, read_rdf
+from loaders.sdg import TAXONOMY_LOADER
 from loaders.vocab import QS
 
 META_GRAPH = NamedNode("urn:querschnitt:meta")
@@ -36,6 +37,8 @@ class QuadFilePlan:
     renamed: dict[str, str] = field(default_factory=dict)
     # The visibility the file's metadata records per original graph name ("public" / "internal").
     recorded: dict[str, str] = field(default_factory=dict)
+    # Graphs of the file that the store installs itself (the SDG taxonomy): left out, every store has them.
+    built_in: set[str] = field(default_factory=set)
 
     def internal_by_name(self, graph: str) -> bool:
         """A graph named like an internal one (the staff loader's convention) stays internal."""
@@ -52,6 +55,8 @@ def plan(paths: list[Path], *, graph: str) -> QuadFilePlan:
             if name == META_GRAPH.value:
                 if quad.predicate == QS.visibility and isinstance(quad.subject, NamedNode):
                     result.recorded[quad.subject.value] = "public" if quad.object == QS.public else "internal"
+                elif quad.predicate == QS.loader and quad.object.value == TAXONOMY_LOADER:
+                    result.built_in.add(quad.subject.value)
                 continue
             if name in result.renamed or name.startswith(STORE_GRAPHS):
                 continue
@@ -64,6 +69,8 @@ def plan(paths: list[Path], *, graph: str) -> QuadFilePlan:
                 )
             owners[target] = name
             result.renamed[name] = target
+    for graph in result.built_in:
+        result.renamed.pop(graph, None)
     return result
 
 

@@ -80,9 +80,70 @@ def read_rdf(
                 else:
                     yield quad
         except SyntaxError as error:
+            if error.lineno is None:
+                # RDF/XML and JSON-LD structure errors come without a position: find it by parsing again.
+                line, column = locate_syntax_error(path, rdf_format, base_iri=base_iri or path.resolve().as_uri())
+                if line is not None:
+                    raise RdfSyntaxError(f"{path}: line {line}, column {column}: {error}") from None
             raise RdfSyntaxError(f"{path}: {error}") from None
         except (OSError, EOFError) as error:
             raise RdfSyntaxError(f"{path}: cannot read: {error}") from None
+
+
+def locate_syntax_error(path: Path, rdf_format: RdfFormat, *, base_iri: str) -> tuple[int | None, int | None]:
+    """Line and column (1-based) at which parsing `path` fails, for parser errors that carry no position.
+
+    The parsers are streaming: fed the file one line per read, they fail while holding the line with the
+    error; fed that line one byte per read, while holding the byte that completes the faulty token. Only
+    run after a failure, so the slow feeding costs nothing on good files.
+    """
+    line = _failing_read(path, rdf_format, base_iri, bytewise_from=None)
+    if line is None:
+        return None, None
+    column = _failing_read(path, rdf_format, base_iri, bytewise_from=line)
+    return line, column
+
+
+def _failing_read(path: Path, rdf_format: RdfFormat, base_iri: str, *, bytewise_from: int | None) -> int | None:
+    """The number of lines (or, from line `bytewise_from` on, of bytes of that line) read when parsing fails."""
+    with _open(path, None) as handle:
+        feeder = _Feeder(handle, bytewise_from)
+        try:
+            for _ in parse(feeder, rdf_format, base_iri=base_iri):
+                pass
+        except SyntaxError:
+            return feeder.bytes_of_line if bytewise_from is not None else feeder.lines
+        except (OSError, EOFError):
+            return None
+    return None
+
+
+class _Feeder(io.RawIOBase):
+    """A file given to the parser one line per read, or byte by byte from line `bytewise_from` on."""
+
+    def __init__(self, inner: IO[bytes], bytewise_from: int | None):
+        self.inner = inner
+        self.bytewise_from = bytewise_from
+        self.lines = 0
+        self.bytes_of_line = 0
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.pending:
+            self.pending = self.inner.readline()
+            if not self.pending:
+                return 0
+            self.lines += 1
+            self.bytes_of_line = 0
+        bytewise = self.bytewise_from is not None and self.lines >= self.bytewise_from
+        size = min(1 if bytewise else len(self.pending), len(buffer))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        self.bytes_of_line += size
+        return size
 
 
 def sha256_of(path: Path) -> str:

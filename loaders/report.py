@@ -47,6 +47,8 @@ class LoadResult:
     graphs: dict[str, list[Quad]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # entity IRI → (file, sheet, row) it was read from, so that later checks (SHACL) can name the row
+    origins: dict[str, tuple[str | None, str | None, int | None]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:

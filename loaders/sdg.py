@@ -36,6 +36,9 @@ _PERM_CODE = re.compile(r"c\d{3}[0-9a-z]\d{2}")
 # Open SDG translation keys: "11-title", "11-short", "11-2-title", "11-2-1-title".
 _TRANSLATION_KEY = re.compile(r"(?P<code>\d{1,2}(?:-[0-9a-z]{1,2}){0,2})-(?P<field>title|short)")
 
+# The loader name the store records for the built-in taxonomy: a graph every store installs itself.
+TAXONOMY_LOADER = "sdg-taxonomy"
+
 
 def _code_key(code: str) -> tuple[tuple[int, int, str], ...]:
     """Natural order of SDG codes: 11.2 < 11.10 < 11.a, 9 < 10."""

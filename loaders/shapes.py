@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from threading import Lock
 
@@ -44,9 +44,31 @@ def shapes_graph() -> Graph:
     return Graph().parse(SHAPES_FILE, format="turtle")
 
 
-def validate(quads: Iterable[ox.Quad], *, extra: Iterable[ox.Quad] = ()) -> list[Problem]:
-    """Validate `quads` (graph names ignored) with `extra` as context; one Problem per SHACL result."""
-    return [finding.problem for finding in check(quads, extra=extra)]
+def validate(
+    quads: Iterable[ox.Quad],
+    *,
+    extra: Iterable[ox.Quad] = (),
+    origins: Mapping[str, tuple[str | None, str | None, int | None]] | None = None,
+) -> list[Problem]:
+    """Validate `quads` (graph names ignored) with `extra` as context; one Problem per SHACL result,
+    located at the file, sheet and row `origins` names for its focus node (or the entity it belongs to)."""
+    problems = []
+    for finding in check(quads, extra=extra):
+        origin = _origin(finding.focus, origins or {})
+        problem = finding.problem
+        if origin is not None and problem.file is None:
+            file, sheet, row = origin
+            problem = replace(problem, file=file, sheet=sheet, row=row)
+        problems.append(problem)
+    return problems
+
+
+def _origin(focus: str, origins: Mapping[str, tuple[str | None, str | None, int | None]]):
+    # A distribution (…/distribution/1), observation (…/observation/2023) or association (…#lead) comes from
+    # the row of the entity its IRI extends.
+    candidates = [focus, focus.split("#", 1)[0]]
+    candidates += [focus.rsplit(part, 1)[0] for part in ("/distribution/", "/observation/") if part in focus]
+    return next((origins[c] for c in candidates if c in origins), None)
 
 
 def check(quads: Iterable[ox.Quad], *, extra: Iterable[ox.Quad] = ()) -> list[Finding]:

@@ -174,9 +174,9 @@ def _id(what_de: str, what_en: str, example: str) -> Column:
     return Column(
         "id",
         "ID",
-        f"Eindeutige Kennung {what_de}: Buchstaben, Ziffern, Punkt, Binde- und Unterstrich; "
+        f"Eindeutige Kennung {what_de}: Buchstaben (auch Umlaute), Ziffern, Punkt, Binde- und Unterstrich; "
         "wird Teil der Web-Adresse (IRI) und sollte sich nie ändern.",
-        f"Unique id of {what_en}: letters, digits, dot, hyphen, underscore; becomes part of the IRI, "
+        f"Unique id of {what_en}: letters (umlauts too), digits, dot, hyphen, underscore; becomes part of the IRI, "
         "should never change.",
         example,
         ("kennung", "kuerzel", "schluessel", "identifier"),
@@ -404,6 +404,19 @@ def canonical_sheet(name: str) -> str | None:
     return SHEET_LOOKUP.get(norm(name))
 
 
+def closest_sheet_title(name: str) -> str:
+    """The German title of the known sheet whose name (or alias) is closest to `name`."""
+    import difflib
+
+    wanted = norm(name)
+    # A known name inside a longer one ("projekte_final") is the likeliest meaning; else the nearest spelling.
+    contained = [known for known in SHEET_LOOKUP if known in wanted]
+    if contained:
+        return SHEETS[SHEET_LOOKUP[max(contained, key=len)]].title
+    best = max(SHEET_LOOKUP, key=lambda known: difflib.SequenceMatcher(None, wanted, known).ratio())
+    return SHEETS[SHEET_LOOKUP[best]].title
+
+
 @functools.lru_cache(maxsize=4096)
 def canonical_column(sheet: str, header: str) -> str | None:
     """The canonical column key for a header in `sheet`, or None if unknown."""
@@ -503,10 +516,14 @@ class _Reader:
         canonical = canonical_sheet(sheet)
         if canonical is None:
             if norm(sheet) not in _IGNORED_SHEETS:
+                # An error, not a warning: ignoring a renamed sheet ("Projekt") would load it as empty and
+                # the replacement would delete everything the previous version of the source had.
+                title = closest_sheet_title(sheet)
                 self.problem(
-                    f"Unbekanntes Blatt „{sheet}“ wird ignoriert.",
-                    f"Unknown sheet '{sheet}' is ignored.",
-                    Severity.WARNING,
+                    f"Unbekanntes Blatt „{sheet}“ – meinten Sie »{title}«? "
+                    f"Bekannte Blätter: {', '.join(s.title for s in SHEETS.values())}.",
+                    f"Unknown sheet '{sheet}' – did you mean '{title}'? "
+                    f"Known sheets: {', '.join(SHEETS)} (or their German names).",
                     file=file,
                     sheet=sheet,
                 )
@@ -803,7 +820,7 @@ def _write_help(workbook: Any) -> None:
         (
             "Jedes Blatt ist eine Tabelle mit Überschriften in Zeile 1; pro Zeile ein Eintrag. "
             "Pflichtspalten sind mit * markiert. Mehrere Werte in einer Zelle mit ; trennen. "
-            "Daten als TT.MM.JJJJ oder JJJJ-MM-TT. IDs: Buchstaben, Ziffern, . _ - (keine Leerzeichen, "
+            "Daten als TT.MM.JJJJ oder JJJJ-MM-TT. IDs: Buchstaben (auch ä, ö, ü, ß), Ziffern, . _ - (keine Leerzeichen, "
             "kein /). Personen, Ansprechpersonen und nicht öffentliche Datensätze werden nur intern "
             "veröffentlicht.",
             "",

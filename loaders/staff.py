@@ -68,7 +68,9 @@ __all__ = [
     "valid_id", "write_sheets", "write_template",
 ]  # fmt: skip
 
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Letters of any script (ä, ö, ü, ß: official codes such as INKAR's `q_svw_ü55` have them), digits, `.`, `_`
+# and `-`: all are IRI characters (RFC 3987 `iunreserved`), so an id becomes one IRI path segment as written.
+ID_RE = re.compile(r"^[^\W_][\w.-]*$")
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
@@ -102,7 +104,7 @@ DE = "de"
 
 
 def valid_id(text: str) -> bool:
-    """Whether `text` is a usable id: a slug of letters, digits, `.`, `_`, `-`, no `/` and no `..`."""
+    """Whether `text` is a usable id: a letter or digit, then letters (umlauts too), digits, `.`, `_`, `-`; no `..`."""
     return bool(ID_RE.match(text)) and ".." not in text
 
 
@@ -229,6 +231,20 @@ class _Builder:
                 out.append(iri)
         return list(dict.fromkeys(out))
 
+    def warn_goal_only(self, row: Row, links: list[NamedNode], what_de: str, what_en: str) -> None:
+        """Warn when every SDG link of a row is a goal: the row is then in no target-level gap report."""
+        goals = [self.index.notation(iri) for iri in links if self.index.kind(iri) == "goal"]
+        if links and len(goals) == len(links):
+            codes = ", ".join(goals)
+            self.warn(
+                row,
+                "sdg",
+                f"{what_de} ist nur mit SDG-Ziel {codes} verknüpft, mit keinem Unterziel (z. B. {goals[0]}.1); "
+                "es fehlt deshalb in allen Berichten auf Unterziel-Ebene.",
+                f"{what_en} is linked only to SDG goal {codes}, to no target (e.g. {goals[0]}.1); it is "
+                "therefore missing from every target-level report.",
+            )
+
     def date(self, row: Row, key: str) -> Literal | None:
         value = row.values.get(key)
         if value is None:
@@ -349,8 +365,10 @@ class _Builder:
                 self.error(
                     row,
                     "id",
-                    f"Ungültige ID „{ident}“: nur Buchstaben, Ziffern, . _ - (kein /, keine Leerzeichen, nicht ..).",
-                    f"Invalid id '{ident}': only letters, digits, . _ - (no /, spaces or ..).",
+                    f"Ungültige ID „{ident}“: erlaubt sind Buchstaben (auch ä, ö, ü, ß), Ziffern und . _ -, "
+                    "am Anfang ein Buchstabe oder eine Ziffer (kein /, keine Leerzeichen, nicht ..).",
+                    f"Invalid id '{ident}': allowed are letters (umlauts too), digits and . _ -, starting with a "
+                    "letter or digit (no /, spaces or ..).",
                 )
             elif ident in first:
                 self.error(
@@ -362,6 +380,7 @@ class _Builder:
             else:
                 first[ident] = row
                 out.append((ident, row))
+                self.result.origins[self.iri(_KIND[sheet], ident).value] = (row.file, row.sheet, row.row)
         self.ids[sheet] = first
         return out
 
@@ -651,6 +670,7 @@ class _Builder:
                 self.add(p, DCT.subject, target)
             if not targets and not row.text("sdg"):
                 self.warn(row, "sdg", "Projekt ohne SDG-Bezug.", "Project without SDG link.")
+            self.warn_goal_only(row, targets, "Das Projekt", "The project")
             if person := self.single(row, "contact_person", "Ansprechperson", "contact person"):
                 for ref in self.refs(row, "contact_person", "people", [person]):
                     self.add(p, QS.contactPerson, self.iri("person", ref), internal=True)
@@ -706,8 +726,10 @@ class _Builder:
                 self.add(i, SKOS.prefLabel, Literal(title, language=DE))
             if unit := row.text("unit"):
                 self.add(i, QS.unit, Literal(unit))
-            for target in self.sdgs(row):
+            links = self.sdgs(row)
+            for target in links:
                 self.add(i, DCT.subject, target)
+            self.warn_goal_only(row, links, "Der Indikator", "The indicator")
             if dept := self.single(row, "department", "Amt", "department"):
                 for ref in self.refs(row, "department", "departments", [dept]):
                     self.add(i, DCT.creator, self.iri("department", ref))
@@ -759,6 +781,15 @@ _CODE_NAMES = {
     "frequency": ("Aktualisierungsrhythmus", "update frequency"),
     "format": ("Dateiformat", "file format"),
     "license": ("Lizenz", "licence"),
+}
+# The IRI path segment of each sheet's entities ({base}{kind}/{id}).
+_KIND = {
+    "departments": "department",
+    "people": "person",
+    "projects": "project",
+    "datasets": "dataset",
+    "indicators": "indicator",
+    "strategy": "strategy",
 }
 _REF_NAMES = {
     "departments": ("Amts", "department"),

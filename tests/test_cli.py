@@ -178,13 +178,14 @@ def test_loading_rdf_replaces_its_graph_on_reload(tmp_path):
     run("load", data, "--store", store)
     data.write_text("<http://ex/a> <http://ex/p> 2 .\n")
     assert run("load", data, "--store", store).exit_code == 0
-    assert b'"2"' in nquads(store) and b'"1"' not in nquads(store)
+    # Every store holds the SDG taxonomy too (whose goal notations include "1"): look at ex:p only.
+    assert b'<http://ex/p> "2"' in nquads(store) and b'<http://ex/p> "1"' not in nquads(store)
 
 
 def source_graphs(store: Path) -> dict[str, str]:
     """Graph IRI → visibility of the store's source graphs (the derived ones aside)."""
     infos = open_store(str(store), read_only=True).graphs()
-    return {g.iri: g.visibility.value for g in infos if g.loader != "api.derived"}
+    return {g.iri: g.visibility.value for g in infos if g.loader not in ("api.derived", "sdg-taxonomy")}
 
 
 def anonymous_values(store: Path, query: str) -> set[str]:
@@ -428,3 +429,15 @@ def test_export_sheets_round_trips_the_demo_through_a_workbook(demo_store, tmp_p
     result = run("load", tmp_path / "back.xlsx", "--name", "demo", "--store", store)
     assert result.exit_code == 0, result.output
     assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
+
+
+def test_a_harvest_of_ckan_plain_json_is_refused_and_keeps_the_harvested_source(tmp_path):
+    store = tmp_path / "store"
+    catalog = ROOT / "tests" / "data" / "dcat" / "catalog.rdf"
+    assert run("load", catalog, "--dcat", "--name", "portal", "--store", store).exit_code == 0
+    before = nquads(store)
+    ckan = tmp_path / "catalog.json"
+    ckan.write_text('{"success": true, "result": {"count": 1, "results": [{"name": "radwege"}]}}')
+    result = run("load", ckan, "--dcat", "--name", "portal", "--store", store)
+    assert result.exit_code == 1 and "dcat:Dataset" in result.output
+    assert nquads(store) == before

@@ -168,10 +168,18 @@ def test_the_request_prefers_turtle(site: Site) -> None:
     assert accept.startswith("text/turtle,")
 
 
-def test_a_catalog_without_datasets_gives_a_warning() -> None:
+def test_a_catalog_without_datasets_is_an_error() -> None:
     result = harvest(str(DATA / "no-datasets.ttl"), graph=GRAPH)
-    assert result.ok
-    assert any("no dcat:Dataset" in w for w in _warnings(result))
+    assert not result.ok
+    assert any("no dcat:Dataset" in e for e in _errors(result))
+
+
+def test_ckan_plain_json_is_an_error_not_an_empty_catalog(tmp_path: Path) -> None:
+    ckan = tmp_path / "catalog.json"
+    ckan.write_text('{"help": "package_search", "success": true, "result": {"count": 1, "results": [{"name": "x"}]}}')
+    result = harvest(str(ckan), graph=GRAPH)
+    assert [p.file for p in result.errors] == [str(ckan)]
+    assert "CKAN" in result.errors[0].message_de and "nothing is written" in result.errors[0].message_en
 
 
 # --- paging ----------------------------------------------------------------------------------------------

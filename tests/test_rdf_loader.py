@@ -150,3 +150,21 @@ def test_an_rdf_xml_file_with_nested_entities_is_refused_before_parsing(tmp_path
     path.write_text(BILLION_LAUGHS)
     with pytest.raises(RdfSyntaxError, match="laughs.rdf.*entit"):
         list(read_rdf(path, graph=GRAPH))
+
+
+RDF_XML_BAD = (
+    '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+    '<rdf:Description rdf:about="http://a"><foo/></rdf:Description>\n</rdf:RDF>\n'
+)
+JSON_LD_BAD = '[\n{"@id": "http://a", "http://x/p": 1},\n{"@id": "http://b", "http://x/p": {"@id": 5}}\n]\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [("bad.rdf", RDF_XML_BAD, "line 3, column 44"), ("bad.jsonld", JSON_LD_BAD, "line 3, column ")],
+)
+def test_structure_errors_of_rdf_xml_and_json_ld_name_line_and_column(tmp_path, name, text, where):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(RdfSyntaxError, match=where):
+        list(read_rdf(path, graph="http://example.org/g"))

@@ -183,7 +183,10 @@ def test_the_good_fixture_loads_without_errors_and_counts_every_entity(good: Loa
 
 
 def test_the_good_fixture_has_no_problems_since_its_unlicensed_dataset_is_internal(good: LoadResult) -> None:
-    assert good.problems == []
+    # Only the note that klimaanpassung (SDG 13, no target) is in no target-level report.
+    assert [(p.severity, p.sheet, p.row, p.column) for p in good.problems] == [
+        (Severity.WARNING, "projects", 3, "F (SDG)")
+    ]
 
 
 def test_a_public_dataset_without_licence_is_a_warning() -> None:
@@ -191,8 +194,8 @@ def test_a_public_dataset_without_licence_is_a_warning() -> None:
     rows["datasets"][0]["license"] = ""
     result = load_rows(rows)
     assert result.ok
-    assert [(p.sheet, p.column, p.message_en) for p in result.problems] == [
-        ("datasets", "G (Lizenz)", "Public dataset without licence.")
+    assert ("datasets", "G (Lizenz)", "Public dataset without licence.") in [
+        (p.sheet, p.column, p.message_en) for p in result.problems
     ]
 
 
@@ -510,15 +513,32 @@ def test_comma_semicolon_and_tab_delimited_csvs_read_alike(tmp_path: Path, delim
     assert dict(sheets["departments"][0].values) == {"id": "31", "name": f"Umwelt{delimiter} Klima"}
 
 
-def test_unknown_sheets_and_columns_are_warnings(tmp_path: Path) -> None:
-    (tmp_path / "notizen.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+def test_unknown_columns_are_warnings(tmp_path: Path) -> None:
     (tmp_path / "departments.csv").write_text("id,name,farbe\n31,Umweltamt,grün\n", encoding="utf-8")
     sheets, problems = read_sheets([tmp_path])
     assert [(p.severity, p.file, p.sheet, p.row, p.column) for p in problems] == [
         (Severity.WARNING, "departments.csv", "departments", 1, "C (farbe)"),
-        (Severity.WARNING, "notizen.csv", "notizen", None, None),
     ]
     assert dict(sheets["departments"][0].values) == {"id": "31", "name": "Umweltamt"}
+
+
+@pytest.mark.parametrize(("file", "meant"), [("projekte_final.csv", "Projekte"), ("aemter-alt.csv", "Ämter")])
+def test_an_unknown_csv_file_name_is_an_error_naming_the_closest_sheet(tmp_path: Path, file: str, meant: str) -> None:
+    (tmp_path / file).write_text("id,title\np1,Radweg\n", encoding="utf-8")
+    _, problems = read_sheets([tmp_path])
+    assert [(p.severity, p.file) for p in problems] == [(Severity.ERROR, file)]
+    assert f"meinten Sie »{meant}«?" in problems[0].message_de and "did you mean" in problems[0].message_en
+
+
+def test_a_renamed_sheet_is_an_error_naming_the_closest_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "staff.xlsx"
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+    book["Projekte"].title = "Projekt"
+    book.save(path)
+    _, problems = read_sheets([path])
+    assert [(p.severity, p.sheet) for p in problems] == [(Severity.ERROR, "Projekt")]
+    assert "meinten Sie »Projekte«?" in problems[0].message_de
 
 
 def test_a_truncated_xlsx_gives_one_clear_error_naming_the_file(tmp_path: Path) -> None:
@@ -645,3 +665,57 @@ def test_formula_like_cells_are_neutralised_on_export(tmp_path: Path) -> None:
 def test_municipality_rejects_a_malformed_ags() -> None:
     with pytest.raises(ValueError, match="8 digits"):
         Municipality("Musterstadt", "5999001")
+
+
+@pytest.mark.parametrize(("sheet", "ident"), [("projects", "grünzug-süd"), ("indicators", "q_svw_ü55")])
+def test_ids_with_umlauts_are_accepted_and_kept_in_the_iri(sheet: str, ident: str) -> None:
+    rows = copy.deepcopy(GOOD)
+    rows[sheet][0]["id"] = ident
+    result = load_rows(rows)
+    assert result.errors == []
+    assert any(q.subject == NamedNode(f"{BASE}{sheet[:-1]}/{ident}") for q in all_quads(result))
+
+
+def test_an_invalid_id_is_refused_saying_exactly_what_is_allowed() -> None:
+    rows = copy.deepcopy(GOOD)
+    rows["indicators"][0]["id"] = "_intern"
+    (error,) = load_rows(rows).errors
+    assert "auch ä, ö, ü, ß" in error.message_de and "am Anfang ein Buchstabe oder eine Ziffer" in error.message_de
+
+
+def test_an_entity_with_an_umlaut_id_has_its_page_and_dereferences(empty_store) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.testing import make_settings
+
+    rows = copy.deepcopy(GOOD)
+    rows["projects"][0]["id"] = "grünzug"
+    write(empty_store, load_rows(rows))
+    with TestClient(create_app(make_settings(base_iri=BASE), store=empty_store)) as client:
+        assert client.get("/page/project/grünzug").status_code == 200
+        seen = client.get("/id/project/grünzug", headers={"Accept": "text/turtle"})
+        assert seen.status_code == 200 and "gr" in seen.text
+
+
+@pytest.mark.parametrize(("sheet", "index"), [("projects", 0), ("indicators", 0)])
+def test_a_row_linked_only_to_a_goal_gives_a_warning_at_its_sdg_cell(sheet: str, index: int) -> None:
+    rows = copy.deepcopy(GOOD)
+    rows[sheet][index]["sdg"] = "7"
+    result = load_rows(rows)
+    assert result.errors == []
+    (warning,) = [p for p in result.problems if "goal 7" in p.message_en]
+    assert (warning.sheet, warning.row, warning.severity) == (sheet, index + 2, Severity.WARNING)
+    assert "nur mit SDG-Ziel 7" in warning.message_de
+
+
+def test_shacl_findings_name_the_file_sheet_and_row_of_their_entity() -> None:
+    rows = copy.deepcopy(GOOD)
+    index = next(n for n, r in enumerate(rows["datasets"]) if r["id"] == "radverkehrszaehlung")
+    rows["datasets"][index]["license"] = ""
+    result = load_rows(rows)
+    quads = [q for graph in result.graphs.values() for q in graph]
+    problems = validate(quads, extra=taxonomy_quads(NamedNode("urn:test:sdg")), origins=result.origins)
+    licence = [p for p in problems if "radverkehrszaehlung/distribution/1>, dct:license" in p.message_en]
+    assert [(p.file, p.sheet, p.row) for p in licence] == [("test", "datasets", index + 2)]
+    assert "?" not in licence[0].location()
