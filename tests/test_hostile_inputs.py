@@ -11,13 +11,19 @@ import io
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
 from api.store import EmbeddedStore
 from api.testing import EDITOR, fill, make_settings
 from api.ui import spreadsheet_safe
+from loaders.dcat import harvest
+from loaders.isolated_parse import MAX_TRIPLE_TERM_DEPTH
+from loaders.rdf_files import RdfSyntaxError, read_rdf
 from loaders.sheets import MAX_XLSX_UNPACKED_BYTES, read_sheets, write_sheets, xlsx_too_large
 from loaders.xml_guard import xml_entity_problem
 
@@ -58,6 +64,90 @@ def billion_laughs(levels: int = 10) -> bytes:
         f'<rdf:Description rdf:about="http://example.org/s"><ex:p>&lol{levels - 1};</ex:p></rdf:Description>'
         "</rdf:RDF>"
     ).encode()
+
+
+@pytest.fixture
+def roomy():
+    """A client over a small sample store that accepts uploads of a few MB (hostile documents need room)."""
+    store = fill(EmbeddedStore(None))
+    app = create_app(make_settings(max_upload_bytes=4_000_000, query_timeout=10.0), store=store)
+    with TestClient(app) as client:
+        client.store = store
+        yield client
+
+
+def still_answers(client: TestClient) -> None:
+    """The server is alive and answers a cheap query after a hostile request."""
+    response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def nested_triple_terms(depth: int) -> bytes:
+    """Turtle whose one triple has RDF 1.2 triple terms nested `depth` levels deep (24 bytes a level)."""
+    return (
+        "<http://e/s> <http://e/p> "
+        + "<<( <http://e/s> <http://e/p> " * depth
+        + "<http://e/o>"
+        + " )>>" * depth
+        + " .\n"
+    ).encode()
+
+
+def laughs_after_a_comment(comment_bytes: int = 1_100_000) -> bytes:
+    """Billion laughs whose DOCTYPE comes after a comment longer than any window a text check reads."""
+    head, rest = billion_laughs().split(b"\n", 1)
+    return head + b"\n<!-- " + b"x" * comment_bytes + b" -->\n" + rest
+
+
+def put_upload(client: TestClient, body: bytes, content_type: str) -> int:
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": content_type}}
+    return refused_and_unchanged(client, "PUT", "/graphs", content=body, **put)
+
+
+def test_twenty_thousand_nested_triple_terms_in_an_upload_are_a_400_and_the_server_lives(roomy):
+    assert put_upload(roomy, nested_triple_terms(20_000), "text/turtle") == 400
+    still_answers(roomy)
+
+
+def test_triple_terms_nested_past_the_limit_are_refused_naming_it(roomy):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "text/turtle"}}
+    response = roomy.put("/graphs", content=nested_triple_terms(MAX_TRIPLE_TERM_DEPTH + 1), **put)
+    assert response.status_code == 400 and f"{MAX_TRIPLE_TERM_DEPTH} levels" in response.text
+
+
+def test_triple_terms_nested_a_few_levels_are_stored(roomy):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "text/turtle"}}
+    assert roomy.put("/graphs", content=nested_triple_terms(3), **put).status_code == 201
+
+
+def test_billion_laughs_after_a_long_comment_is_a_400_and_the_server_lives(roomy):
+    assert put_upload(roomy, laughs_after_a_comment(), "application/rdf+xml") == 400
+    still_answers(roomy)
+
+
+def test_querschnitt_load_of_a_hostile_file_fails_cleanly(tmp_path):
+    bomb = tmp_path / "catalog.rdf"
+    bomb.write_bytes(laughs_after_a_comment())
+    result = CliRunner().invoke(cli, ["load", str(bomb), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 1 and "limits" in result.output, result.output
+
+
+def test_reading_deeply_nested_triple_terms_is_a_syntax_error_naming_the_file(tmp_path):
+    deep = tmp_path / "deep.ttl"
+    deep.write_bytes(nested_triple_terms(20_000))
+    with pytest.raises(RdfSyntaxError, match="deep.ttl.*limits"):
+        list(read_rdf(deep, graph=TARGET))
+
+
+def test_a_dcat_harvest_of_a_url_serving_billion_laughs_fails_cleanly():
+    bomb = laughs_after_a_comment()
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bomb, headers={"Content-Type": "application/rdf+xml"})
+    )
+    with httpx.Client(transport=transport) as client:
+        result = harvest("https://kommune.example.org/catalog.rdf", graph=TARGET, client=client)
+    assert not result.ok
+    assert any("limits" in problem.message_en for problem in result.problems)
 
 
 def test_a_huge_literal_beyond_the_upload_limit_is_413(hostile):
