@@ -33,7 +33,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.sparql_text import dataset_clauses
+from api.sparql_text import dataset_clauses, without_trailing_separator
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
 
 log = logging.getLogger(__name__)
@@ -388,14 +388,13 @@ class EmbeddedStore(SingleGraphReplace):
                 raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
         now = datetime.now(UTC)
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
-        body = sparql.rstrip()
-        # A trailing `;` is allowed by the grammar (Update §3); two in a row are not.
-        body = body[:-1] if body.endswith(";") else body
-        self.update("\n;\n".join([body, *refresh]) if refresh else sparql, base_iri=base_iri)
+        self.update("\n;\n".join([without_trailing_separator(sparql), *refresh]), base_iri=base_iri)
 
     def _with_derived(self, update: str) -> str:
-        # A newline first: the caller's text may end in a comment.
-        return "\n;\n".join([update, *self.derived_updates])
+        # A newline first: the caller's text may end in a comment. A trailing `;` of its own would make two.
+        if not self.derived_updates:
+            return update
+        return "\n;\n".join([without_trailing_separator(update), *self.derived_updates])
 
     def _changed(self) -> None:
         self._visible.clear()

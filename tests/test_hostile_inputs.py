@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -244,3 +245,63 @@ def test_formula_like_text_in_exported_sheets_stays_text(tmp_path, payload):
 @pytest.mark.parametrize("payload", ["=1+1", "+1", "-1+1", "@A1", "\t=1"])
 def test_formula_like_labels_in_ui_exports_get_an_apostrophe(payload):
     assert spreadsheet_safe(payload) == "'" + payload
+
+
+# -- SPARQL text that crashes or stalls a parser -------------------------------------------------------
+
+
+def nested_quoted_triples(depth: int) -> str:
+    """A query whose one pattern nests `depth` quoted triples `<< … >>` (22 bytes a level): bracket count 1."""
+    return (
+        "ASK { "
+        + "<< " * depth
+        + "<http://e/s> <http://e/p> <http://e/o>"
+        + " >> <http://e/p> <http://e/o>" * depth
+        + " }"
+    )
+
+
+def negations(depth: int) -> str:
+    """A query with `depth` unary `!` in a row: no bracket at all, and each one a level of the parser."""
+    return "ASK { FILTER(" + "!" * depth + "true) }"
+
+
+def post_query(client: TestClient, query: str):
+    return client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+
+
+@pytest.mark.parametrize("query", [nested_quoted_triples(20_000), negations(200_000)], ids=["quoted", "negations"])
+def test_a_query_nesting_past_the_parser_is_a_400_naming_the_limit_and_the_server_lives(roomy, query):
+    assert (
+        refused_and_unchanged(
+            roomy, "POST", "/sparql", content=query, headers={"Content-Type": "application/sparql-query"}
+        )
+        == 400
+    )
+    assert "limits" in post_query(roomy, query).text
+    still_answers(roomy)
+
+
+def test_a_query_nesting_a_few_levels_is_answered(roomy):
+    response = post_query(roomy, nested_quoted_triples(3))
+    assert response.status_code == 200, response.text
+
+
+def test_an_update_nesting_past_the_parser_is_a_400_and_writes_nothing(roomy):
+    update = "INSERT DATA { " + nested_quoted_triples(20_000)[6:-2] + " }"
+    headers = {**EDITOR, "Content-Type": "application/sparql-update"}
+    assert refused_and_unchanged(roomy, "POST", "/sparql", content=update, headers=headers) == 400
+    still_answers(roomy)
+
+
+def test_a_huge_query_mentioning_service_is_checked_within_the_deadline_outside_the_server():
+    # rdflib's parser (the SERVICE/LOAD check) took 31 s of the server's CPU for 729 KB; now a child does it.
+    query = "ASK { VALUES ?x { " + "1 " * 300_000 + "} } # a comment naming a service"
+    app = create_app(make_settings(query_timeout=2.0), store=fill(EmbeddedStore(None)))
+    with TestClient(app) as client:
+        cpu, started = time.process_time(), time.monotonic()
+        response = post_query(client, query)
+        assert response.status_code == 504 and "deadline" in response.text
+        assert time.monotonic() - started < 2.0 + 3
+        assert time.process_time() - cpu < 1.5
+        still_answers(client)
