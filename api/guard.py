@@ -139,7 +139,10 @@ def _field(node, name: str):
 
 def mentions_remote(text: str) -> bool:
     """Whether `text` can call out at all: SERVICE and LOAD cannot be escaped, so a word search finds them."""
-    return bool(_MENTIONS_REMOTE.search(text) or _MENTIONS_REMOTE.search(unescape_codepoints(text)))
+    if _MENTIONS_REMOTE.search(text):
+        return True
+    # Keywords can be spelt with \u escapes (SPARQL 1.1 §19.2); only then is unescaping needed.
+    return ("\\u" in text or "\\U" in text) and bool(_MENTIONS_REMOTE.search(unescape_codepoints(text)))
 
 
 def _parse(parser, text: str, what: str):
