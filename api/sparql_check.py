@@ -20,6 +20,9 @@ import hashlib
 import json
 import os
 import queue
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -28,7 +31,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from api.errors import HttpProblem
-from api.executor import Admission, Busy, DeadlineExceeded
+from api.executor import Admission, Busy, DeadlineExceeded, WorkerFailed
 from api.guard import Allowlist, UpdatePlan, mentions_remote
 from api.query_worker import ERROR, JOB, READY, Closed, FrameReader, TimedOut, frame, write_all
 
@@ -63,6 +66,7 @@ class SparqlChecker:
             self.idle.put(None)
         self.crashed: OrderedDict[bytes, None] = OrderedDict()
         self.lock = threading.Lock()
+        self.zygote: _Zygote | None = None
         self.closed = False
 
     def check_query(self, sparql: str, *, base_iri: str, allowlist: Allowlist, parse: bool = True) -> None:
@@ -95,18 +99,23 @@ class SparqlChecker:
                 raise Busy from None
         try:
             if child is None:
-                child = _Child(self.memory_bytes, self.stack_bytes)
+                child = self._fork()
                 child.wait_ready(_STARTUP_TIMEOUT)
             if request["allowlist"] is not None and not child.guard_loaded:
                 # rdflib takes a second or more to import on a busy machine: that is not the text's time.
                 child.ask({"kind": "warm"}, time.monotonic() + _STARTUP_TIMEOUT)
                 child.guard_loaded = True
+        except (Closed, OSError, TimedOut) as error:
+            # Not the text's fault: it was not sent yet.
+            self._lose(child)
+            raise WorkerFailed(f"a SPARQL checker could not be started: {error}") from None
+        try:
             kind_, payload = child.ask(request, time.monotonic() + self.timeout)
         except TimedOut:
             self._lose(child)
             raise DeadlineExceeded from None
         except (Closed, OSError):
-            self._lose(child)
+            self._lose(child, dead=True)
             with self.lock:
                 self.crashed[digest] = None
                 while len(self.crashed) > _REMEMBERED:
@@ -127,10 +136,17 @@ class SparqlChecker:
             f"(a {self.stack_bytes >> 10} KB stack, {self.memory_bytes >> 20} MB of memory); it was not run."
         )
 
-    def _lose(self, child: _Child | None) -> None:
+    def _fork(self) -> _Child:
+        with self.lock:
+            if self.zygote is None or self.zygote.process.poll() is not None:
+                self.zygote = _Zygote(self.memory_bytes, self.stack_bytes)
+            zygote = self.zygote
+        return zygote.fork()
+
+    def _lose(self, child: _Child | None, *, dead: bool = False) -> None:
         """Kill a child whose state is unknown; its place in the pool is free for a fresh one."""
         if child is not None:
-            child.kill()
+            child.close(kill=not dead)
         self.idle.put(None)
 
     def close(self) -> None:
@@ -142,26 +158,72 @@ class SparqlChecker:
             except queue.Empty:
                 break
             if child is not None:
-                child.kill()
+                child.close(kill=True)
+        with self.lock:
+            if self.zygote is not None:
+                self.zygote.close()
+                self.zygote = None
 
 
-class _Child:
+class _Zygote:
+    """The process that forks checkers (`api.sparql_check_child zygote`), and the socket to ask it for one."""
+
     def __init__(self, memory_bytes: int, stack_bytes: int):
         package_root = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.sparql_check_child", str(memory_bytes), str(stack_bytes)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-        self.reader = FrameReader(self.process.stdout.fileno())
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.sparql_check_child", "zygote", str(memory_bytes), str(stack_bytes)],
+                stdin=theirs,
+                env=env,
+                start_new_session=True,  # a Ctrl-C meant for the server must not reach it
+            )
+        self.control = ours
+        self.control.settimeout(_STARTUP_TIMEOUT)
+
+    def fork(self) -> _Child:
+        """A new checker with its own pipes; raise OSError when the zygote is gone."""
+        their_in, our_in = os.pipe()
+        our_out, their_out = os.pipe()
+        try:
+            socket.send_fds(self.control, [b"f"], [their_in, their_out])
+            answer = b""
+            while len(answer) < 4:
+                chunk = self.control.recv(4 - len(answer))
+                if not chunk:
+                    raise OSError("the checker zygote is gone")
+                answer += chunk
+        except BaseException:
+            os.close(our_in)
+            os.close(our_out)
+            raise
+        finally:
+            os.close(their_in)
+            os.close(their_out)
+        return _Child(struct.unpack(">i", answer)[0], our_in, our_out)
+
+    def close(self) -> None:
+        self.control.close()  # it exits on end of input
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class _Child:
+    """One checker forked by the zygote: its process id and the server's ends of its pipes."""
+
+    def __init__(self, pid: int, stdin: int, stdout: int):
+        self.pid = pid
+        self.stdin = stdin
+        self.reader = FrameReader(stdout)
         self.guard_loaded = False
 
     def ask(self, request: dict, deadline: float) -> tuple[bytes, bytes]:
-        write_all(self.process.stdin.fileno(), frame(JOB, json.dumps(request).encode()))
+        write_all(self.stdin, frame(JOB, json.dumps(request).encode()))
         return self.reader.read(deadline)
 
     def wait_ready(self, timeout: float) -> None:
@@ -169,11 +231,11 @@ class _Child:
         if kind != READY:
             raise Closed
 
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        for pipe in (self.process.stdin, self.process.stdout):
+    def close(self, *, kill: bool) -> None:
+        # Killed only while its pipe is open: the zygote reaps a dead one at once, and its pid may be reused.
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        for fd in (self.stdin, self.reader.fd):
             with contextlib.suppress(OSError):
-                pipe.close()
-        # Reaped in the background: a killed child exits at once, but waiting here would hold the caller.
-        threading.Thread(target=self.process.wait, daemon=True).start()
+                os.close(fd)

@@ -13,6 +13,9 @@ import json
 import os
 import resource
 import shutil
+import signal
+import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -91,16 +94,63 @@ def _serve() -> None:
             shutil.rmtree(made[0], ignore_errors=True)
 
 
-def main() -> None:
-    """Serve checks from stdin until it closes."""
-    memory, stack = int(sys.argv[1]), int(sys.argv[2])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    # Crashes are expected here now and then; a core dump of each would cost the machine seconds of I/O.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _checker(stack: int) -> None:
+    """Serve checks on fds 0 and 1 on a thread with a small stack, then exit."""
     threading.stack_size(stack)
     thread = threading.Thread(target=_serve)
     thread.start()
     thread.join()
+
+
+def _zygote(stack: int) -> None:
+    """Fork a checker for every request on the control socket (fd 0), which brings the checker's pipe ends.
+
+    A fresh checker then costs a fork (milliseconds), not an interpreter start and imports (~60 ms of
+    CPU): a client sending texts that crash the parser over and over slows the others down much less.
+    This process never parses anything itself, and has one thread, so forking it is safe.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the checkers
+    control = socket.socket(fileno=os.dup(0))
+    # fd 0 stays taken (by /dev/null): the descriptors that arrive must not land on 0 or 1.
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1, 2)
+        except OSError:
+            return
+        if not message or len(fds) != 2:
+            return
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            os.dup2(fds[0], 0)
+            os.dup2(fds[1], 1)
+            for fd in fds:
+                os.close(fd)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _checker(stack)
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(struct.pack(">i", pid))
+
+
+def main() -> None:
+    """`zygote MEMORY STACK`: fork checkers on request; `MEMORY STACK`: serve checks from stdin until it closes."""
+    zygote = sys.argv[1] == "zygote"
+    args = sys.argv[2:] if zygote else sys.argv[1:]
+    memory, stack = int(args[0]), int(args[1])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # Crashes are expected here now and then; a core dump of each would cost the machine seconds of I/O.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if zygote:
+        _zygote(stack)
+    else:
+        _checker(stack)
 
 
 if __name__ == "__main__":
