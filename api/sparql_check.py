@@ -9,8 +9,8 @@ whose stack is much smaller than the server's threads (so what parses here parse
 address-space limit. The pool is bounded (callers wait like queries do, then get Busy) and every
 check has the query deadline: a check that takes longer is killed (DeadlineExceeded, 504). A child
 that dies while parsing costs only itself: the client gets a 400 naming the limit, the text's digest
-is remembered so that resending it costs nothing, and the next check starts a fresh child (~30 ms).
-
+is remembered so that resending it costs nothing, and the next check gets a fresh child, forked by a
+zygote process in a few milliseconds (a new interpreter would cost ~60 ms of CPU per crash).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class SparqlChecker:
         self.admission = admission
         self.memory_bytes = memory_bytes
         self.stack_bytes = stack_bytes
-        self.idle: queue.LifoQueue[_Child] = queue.LifoQueue()
+        self.idle: queue.LifoQueue[_Child | None] = queue.LifoQueue()
         # Free places for a child not started yet; started lazily, so an app that never checks starts none.
         for _ in range(processes):
             self.idle.put(None)
@@ -114,6 +114,10 @@ class SparqlChecker:
         except TimedOut:
             self._lose(child)
             raise DeadlineExceeded from None
+        except BrokenPipeError:
+            # The child reads a whole request before parsing it: it was gone before it saw this text.
+            self._lose(child, dead=True)
+            raise WorkerFailed("a SPARQL checker stopped unexpectedly") from None
         except (Closed, OSError):
             self._lose(child, dead=True)
             with self.lock:
@@ -182,19 +186,22 @@ class _Zygote:
             )
         self.control = ours
         self.control.settimeout(_STARTUP_TIMEOUT)
+        # One request and its answer at a time: the answers (process ids) carry no request number.
+        self.lock = threading.Lock()
 
     def fork(self) -> _Child:
         """A new checker with its own pipes; raise OSError when the zygote is gone."""
         their_in, our_in = os.pipe()
         our_out, their_out = os.pipe()
         try:
-            socket.send_fds(self.control, [b"f"], [their_in, their_out])
-            answer = b""
-            while len(answer) < 4:
-                chunk = self.control.recv(4 - len(answer))
-                if not chunk:
-                    raise OSError("the checker zygote is gone")
-                answer += chunk
+            with self.lock:
+                socket.send_fds(self.control, [b"f"], [their_in, their_out])
+                answer = b""
+                while len(answer) < 4:
+                    chunk = self.control.recv(4 - len(answer))
+                    if not chunk:
+                        raise OSError("the checker zygote is gone")
+                    answer += chunk
         except BaseException:
             os.close(our_in)
             os.close(our_out)

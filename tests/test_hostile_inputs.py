@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -19,6 +20,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
+from api.errors import HttpProblem
+from api.executor import Admission
+from api.guard import Allowlist
+from api.sparql_check import SparqlChecker
 from api.store import EmbeddedStore
 from api.testing import EDITOR, fill, make_settings
 from api.ui import spreadsheet_safe
@@ -305,3 +310,29 @@ def test_a_huge_query_mentioning_service_is_checked_within_the_deadline_outside_
         assert time.monotonic() - started < 2.0 + 3
         assert time.process_time() - cpu < 1.5
         still_answers(client)
+
+
+def test_the_sparql_checker_keeps_answering_valid_texts_while_bombs_crash_its_children():
+    checker = SparqlChecker(processes=2, timeout=20, admission=Admission(waiting=32, timeout=20))
+    outcomes: list[str] = []
+
+    def client(number: int) -> None:
+        for i in range(6):
+            text = (
+                nested_quoted_triples(20_000) + f" # {number} {i}"
+                if i % 3 == 0
+                else f"ASK {{ ?s ?p {number}{i} . ?s ?p ?o }}"
+            )
+            try:
+                checker.check_query(text, base_iri="http://e/", allowlist=Allowlist(""))
+                outcomes.append("valid" if i % 3 else "bomb passed")
+            except HttpProblem as problem:
+                outcomes.append("bomb refused" if i % 3 == 0 and problem.status == 400 else problem.message)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    checker.close()
+    assert sorted(set(outcomes)) == ["bomb refused", "valid"] and outcomes.count("valid") == 24
