@@ -336,3 +336,18 @@ def test_the_sparql_checker_keeps_answering_valid_texts_while_bombs_crash_its_ch
         thread.join()
     checker.close()
     assert sorted(set(outcomes)) == ["bomb refused", "valid"] and outcomes.count("valid") == 24
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"@id": "http://e/s", "http://e/p": ' * 20_000 + '"x"' + "}" * 20_000, "application/ld+json"),
+        ("<http://e/s> <http://e/p> " + "( " * 20_000 + "1" + " )" * 20_000 + " .", "text/turtle"),
+        ("<http://e/s> <http://e/p> " + "[ <http://e/p> " * 20_000 + "1" + " ]" * 20_000 + " .", "text/turtle"),
+    ],
+    ids=["json-ld objects", "collections", "blank-node property lists"],
+)
+def test_other_deep_nestings_in_uploads_never_take_the_server_down(roomy, body, content_type):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": content_type}}
+    assert roomy.put("/graphs", content=body.encode(), **put).status_code in (201, 400)
+    still_answers(roomy)
