@@ -351,3 +351,20 @@ def test_other_deep_nestings_in_uploads_never_take_the_server_down(roomy, body, 
     put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": content_type}}
     assert roomy.put("/graphs", content=body.encode(), **put).status_code in (201, 400)
     still_answers(roomy)
+
+
+def test_a_plain_entity_referenced_thousands_of_times_is_stopped_at_the_parse_deadline():
+    # No entity refers to another, so the text check passes it; expanded, it is 120 MB of one literal,
+    # which the parser builds slowly (minutes) and the server would then hold.
+    entity = '<!DOCTYPE rdf:RDF [<!ENTITY e "' + "x" * 60_000 + '">]>'
+    body = (
+        billion_laughs().replace(billion_laughs().split(b"\n")[1], entity.encode()).replace(b"&lol9;", b"&e;" * 2_000)
+    )
+    assert xml_entity_problem(body) is None
+    app = create_app(make_settings(query_timeout=2.0), store=fill(EmbeddedStore(None)))
+    with TestClient(app) as client:
+        client.store = app.state.store
+        started = time.monotonic()
+        assert put_upload(client, body, "application/rdf+xml") == 400
+        assert time.monotonic() - started < 2.0 + 4
+        still_answers(client)
