@@ -45,6 +45,7 @@ STACK_BYTES = 1 << 20
 MAX_EXPANSION = 100
 EXPANSION_FLOOR = 64 << 20
 _BLOCK = 1 << 20
+_LINE_FORMATS = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
 _SYNTAX, _LIMIT = 2, 3
 
 
@@ -74,6 +75,11 @@ def parse_isolated(
     in the default graph, blank node labels kept). `timeout` (seconds) stops a parse that takes longer,
     such as the quadratic expansion of entities referenced many times.
     """
+    if rdf_format in _LINE_FORMATS and isinstance(source, bytes) and b"<<" not in source:
+        # N-Triples and N-Quads have one recursive production, the triple term `<<( … )>>`, and no
+        # entities: without `<<` nothing nests or expands, and the child (~0.1 s) is not needed.
+        yield from parse(source, rdf_format, base_iri=base_iri)
+        return
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)

@@ -110,8 +110,9 @@ def put_upload(client: TestClient, body: bytes, content_type: str) -> int:
     return refused_and_unchanged(client, "PUT", "/graphs", content=body, **put)
 
 
-def test_twenty_thousand_nested_triple_terms_in_an_upload_are_a_400_and_the_server_lives(roomy):
-    assert put_upload(roomy, nested_triple_terms(20_000), "text/turtle") == 400
+@pytest.mark.parametrize("content_type", ["text/turtle", "application/n-triples"])
+def test_twenty_thousand_nested_triple_terms_in_an_upload_are_a_400_and_the_server_lives(roomy, content_type):
+    assert put_upload(roomy, nested_triple_terms(20_000), content_type) == 400
     still_answers(roomy)
 
 
