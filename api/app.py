@@ -28,13 +28,14 @@ from api import (
 from api.auth import FailedChecks, parse_tokens
 from api.demo import ensure_sdg_taxonomy
 from api.errors import install_error_handlers
-from api.executor import make_executor
+from api.executor import Admission, make_executor
 from api.fairness import ClientMiddleware, FairShare
 from api.guard import Allowlist
 from api.head import HeadAsGet
 from api.named_queries import QueryRegistry
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
+from api.sparql_check import SparqlChecker
 from api.store import EmbeddedStore, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,6 +73,12 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
             ),
             per_client=settings.max_queries_per_client,
         )
+        # Untrusted SPARQL is parsed in processes of its own (api.sparql_check); as many as query slots.
+        app.state.checker = SparqlChecker(
+            processes=settings.max_concurrent_queries,
+            timeout=settings.query_timeout,
+            admission=Admission(waiting=settings.max_queued_queries, timeout=settings.query_queue_timeout),
+        )
         if owns_store:
             # A server on its own store indexes it for search now, so that the first search does not wait
             # for the whole build (11–12 s at 10^6 triples). Tests that pass a store build theirs on demand.
@@ -81,6 +88,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
             yield
         finally:
             app.state.executor.close()
+            app.state.checker.close()
             if owns_store:
                 app.state.store.flush()
 

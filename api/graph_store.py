@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import APIRouter, Request, Response
-from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, parse, serialize
+from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Role, authenticate, require
@@ -23,6 +23,7 @@ from api.request_body import media_type, read_body
 from api.responses import answer_response
 from api.sparql_text import is_absolute_iri
 from api.store import META_GRAPH, STAGING_PREFIX, Visibility
+from loaders.isolated_parse import parse_deadline, parse_isolated
 
 router = APIRouter(tags=["graph store"])
 
@@ -120,7 +121,9 @@ async def _write(request: Request, *, replace: bool) -> Response:
             raise HttpProblem(403, f"Making the internal graph <{graph}> public needs the role admin.")
         # `querschnitt load --server` names the original source, so the metadata says where data came from.
         source = request.query_params.get("source") or f"Graph Store Protocol {'PUT' if replace else 'POST'}"
-        quads = parse(body, rdf_format, base_iri=graph)
+        # An upload can nest or expand past what the parser survives: parse where a crash costs only this request.
+        deadline = parse_deadline(len(body), base=request.app.state.settings.query_timeout)
+        quads = parse_isolated(body, rdf_format, base_iri=graph, timeout=deadline)
         if replace:
             chosen = visibility or (known[graph].visibility if existed else Visibility.INTERNAL)
             store.replace_graph(graph, quads, visibility=chosen, source=source, loader="graph-store", checksum=checksum)

@@ -42,7 +42,7 @@ class Allowlist:
 
 def check_query(sparql: str, allowlist: Allowlist, *, base_iri: str) -> None:
     """Refuse (400, naming the IRI) a query whose SERVICE endpoints are not all on the allow-list."""
-    if not _mentions_remote(sparql):
+    if not mentions_remote(sparql):
         return
     from rdflib.plugins.sparql.algebra import translatePrologue
     from rdflib.plugins.sparql.parser import parseQuery
@@ -60,6 +60,8 @@ class UpdatePlan:
 
     graphs: set[str] = field(default_factory=set)
     default_graph: bool = False
+    # Only a prologue or comments: valid (SPARQL 1.1 Update §3, W3C syntax-update-38/-40), and it does nothing.
+    empty: bool = False
 
 
 def check_update(sparql: str, allowlist: Allowlist, *, base_iri: str) -> UpdatePlan:
@@ -69,6 +71,8 @@ def check_update(sparql: str, allowlist: Allowlist, *, base_iri: str) -> UpdateP
 
     tree = _parse(parseUpdate, sparql, "update")
     _refuse_base(tree)
+    if "request" not in tree:
+        return UpdatePlan(empty=True)
     with _PARSER_LOCK:
         try:
             operations = translateUpdate(tree, None).algebra
@@ -133,8 +137,12 @@ def _field(node, name: str):
     return node[name] if name in node else None  # noqa: SIM401
 
 
-def _mentions_remote(text: str) -> bool:
-    return bool(_MENTIONS_REMOTE.search(text) or _MENTIONS_REMOTE.search(unescape_codepoints(text)))
+def mentions_remote(text: str) -> bool:
+    """Whether `text` can call out at all: SERVICE and LOAD cannot be escaped, so a word search finds them."""
+    if _MENTIONS_REMOTE.search(text):
+        return True
+    # Keywords can be spelt with \u escapes (SPARQL 1.1 §19.2); only then is unescaping needed.
+    return ("\\u" in text or "\\U" in text) and bool(_MENTIONS_REMOTE.search(unescape_codepoints(text)))
 
 
 def _parse(parser, text: str, what: str):

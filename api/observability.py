@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Role, authenticate, require
 from api.responses import TRUNCATED_HEADER
-from api.security import SecurityHeaders, SparqlNestingGuard, XmlEntityGuard
+from api.security import SecurityHeaders, XmlEntityGuard
 from api.service_description import endpoint_iri
 
 ACCESS_LOGGER = "querschnitt.access"
@@ -199,6 +199,5 @@ def install(app: FastAPI, *, access_log: bool | None = None) -> None:
     endpoint = urlsplit(endpoint_iri(settings).value)
     # Added last, so outermost: the headers also go on answers from the metrics middleware and /metrics.
     app.add_middleware(XmlEntityGuard)
-    app.add_middleware(SparqlNestingGuard, limit=settings.max_body_bytes)
     app.add_middleware(Observe, metrics=metrics, access_log=access_log)
     app.add_middleware(SecurityHeaders, connect=f"{endpoint.scheme}://{endpoint.netloc}")

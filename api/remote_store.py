@@ -85,6 +85,7 @@ from api.sparql_text import (
     tokens,
     unescape_codepoints,
     without_dataset_clauses,
+    without_trailing_separator,
 )
 from api.store import (
     META_GRAPH,
@@ -490,10 +491,8 @@ class RemoteStore(SingleGraphReplace):
                 raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
         now = datetime.now(UTC)
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
-        body = sparql.rstrip()
-        body = body[:-1] if body.endswith(";") else body
-        demote = demote_holding_personal_data(targets, meta_graph=META_GRAPH.value) if targets else None
-        self.update("\n;\n".join([body, *refresh, demote]) if refresh else sparql, base_iri=base_iri)
+        demote = [demote_holding_personal_data(targets, meta_graph=META_GRAPH.value)] if targets else []
+        self.update("\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), base_iri=base_iri)
         if visibility is Visibility.PUBLIC:
             public_before.update(targets)
         self._refuse_demoted(targets, public_before)

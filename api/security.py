@@ -8,8 +8,10 @@ elements and `style="…"` attributes at run time, so pages without their own po
 else; FastAPI's own pages (`/redoc`, and `/docs` where the vendored one is not installed) load their code
 from a CDN, and that origin is allowed on those pages only, and only when the page names it.
 
-`XmlEntityGuard` refuses XML uploads whose entities would expand without bound (see `loaders.xml_guard`);
-`SparqlNestingGuard` refuses SPARQL nested deeper than pyoxigraph's recursive parser survives.
+`XmlEntityGuard` refuses XML uploads whose entities would expand without bound (see `loaders.xml_guard`).
+SPARQL nested deeper than pyoxigraph's recursive parser survives is refused by `api.sparql_check`, which
+parses in a child process: a bracket count here (on the event loop, 0.4 s for a 440 KB text) missed
+`<< … >>`, unary operators and paths, and stalled every other request while it counted.
 """
 
 from __future__ import annotations
@@ -17,14 +19,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from urllib.parse import parse_qs
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import HttpProblem
-from api.sparql_text import tokens
 from loaders.xml_guard import xml_entity_problem
 
 ALWAYS = {
@@ -129,71 +128,6 @@ class XmlEntityGuard:
                 problem = xml_entity_problem(bytes(head))
                 if problem is None and len(head) > XML_HEAD_BYTES and b"<!ENTITY" in head:
                     problem = "The XML document's DOCTYPE is too long to check."
-                if problem is not None:
-                    raise HttpProblem(400, problem)
-            return message
-
-        await self.app(scope, checked, send)
-
-
-# pyoxigraph's SPARQL parser is recursive: about 5,000 nested groups overflow the stack of a worker
-# thread and the process dies with SIGSEGV (no exception). Real queries nest a handful of levels.
-MAX_SPARQL_NESTING = 200
-_OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
-
-
-def sparql_nesting(text: str) -> int:
-    """The deepest nesting of `{`, `(` and `[` in SPARQL text, outside strings, IRIs and comments."""
-    depth = deepest = 0
-    for token in tokens(text):
-        if token.text in _OPEN:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token.text in _CLOSE:
-            depth = max(depth - 1, 0)
-    return deepest
-
-
-def _nesting_problem(texts: list[str]) -> str | None:
-    for text in texts:
-        if sparql_nesting(text) > MAX_SPARQL_NESTING:
-            return f"The SPARQL text nests groups or brackets deeper than {MAX_SPARQL_NESTING} levels."
-    return None
-
-
-class SparqlNestingGuard:
-    """ASGI middleware: 400 for SPARQL at `/sparql` nested deeper than the parser survives."""
-
-    def __init__(self, app: ASGIApp, *, path: str = "/sparql", limit: int = 1_000_000):
-        self.app = app
-        self.path = path
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
-            await self.app(scope, receive, send)
-            return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        problem = _nesting_problem(query.get("query", []) + query.get("update", []))
-        if problem is not None:
-            await PlainTextResponse(problem + "\n", status_code=400)(scope, receive, send)
-            return
-        kind = MutableHeaders(scope=scope).get("content-type", "").split(";")[0].strip().lower()
-        body = bytearray()
-
-        async def checked() -> Message:
-            message = await receive()
-            if message["type"] != "http.request" or len(body) > self.limit:
-                return message  # a body over the limit gets its 413 from the handler
-            body.extend(message.get("body", b""))
-            if not message.get("more_body", False) and len(body) <= self.limit:
-                text = body.decode("utf-8", "replace")
-                if kind == "application/x-www-form-urlencoded":
-                    form = parse_qs(text)
-                    texts = form.get("query", []) + form.get("update", [])
-                else:
-                    texts = [text]
-                problem = _nesting_problem(texts)
                 if problem is not None:
                     raise HttpProblem(400, problem)
             return message

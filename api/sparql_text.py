@@ -243,6 +243,19 @@ def add_using_clauses(text: str, using: list[str], using_named: list[str]) -> st
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*")
 
 
+def without_trailing_separator(text: str) -> str:
+    """`text` without a final `;` (comments after it included), so that more operations can follow it.
+
+    The grammar allows one trailing `;` (Update §3, W3C syntax-update-38), but not two in a row.
+    """
+    last = None
+    for token in tokens(text):
+        last = token
+    if last is not None and last.text == ";":
+        return text[: last.start]
+    return text
+
+
 def is_absolute_iri(text: str) -> bool:
     """Whether `text` can stand between `<` and `>` as an absolute IRI (RFC 3987, as SPARQL's IRIREF)."""
     return _ABSOLUTE_IRI.fullmatch(text) is not None

@@ -42,7 +42,7 @@ from api.personal_data import (
     refusal,
     typed_as_person_query,
 )
-from api.sparql_text import dataset_clauses
+from api.sparql_text import dataset_clauses, without_trailing_separator
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
 
 log = logging.getLogger(__name__)
@@ -435,18 +435,17 @@ class EmbeddedStore(SingleGraphReplace):
                 raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
         now = datetime.now(UTC)
         refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
-        body = sparql.rstrip()
-        # A trailing `;` is allowed by the grammar (Update §3); two in a row are not.
-        body = body[:-1] if body.endswith(";") else body
-        demote = demote_holding_personal_data(targets, meta_graph=META_GRAPH.value) if targets else None
-        self.update("\n;\n".join([body, *refresh, demote]) if refresh else sparql, base_iri=base_iri)
+        demote = [demote_holding_personal_data(targets, meta_graph=META_GRAPH.value)] if targets else []
+        self.update("\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), base_iri=base_iri)
         if visibility is Visibility.PUBLIC:
             public_before.update(targets)
         self._refuse_demoted(targets, public_before)
 
     def _with_derived(self, update: str) -> str:
-        # A newline first: the caller's text may end in a comment.
-        return "\n;\n".join([update, *self.derived_updates])
+        # A newline first: the caller's text may end in a comment. A trailing `;` of its own would make two.
+        if not self.derived_updates:
+            return update
+        return "\n;\n".join([without_trailing_separator(update), *self.derived_updates])
 
     def _changed(self) -> None:
         self._visible.clear()

@@ -13,7 +13,9 @@ IRI → name, case/whitespace-insensitive, ignoring a prefix such as "Stadt Must
 
 Network access goes only to `source` and its next pages; redirects are followed by hand on the same origin
 (plus an http → https upgrade of the same host). Every problem is a `Problem` naming the file or URL and,
-for syntax errors, line and column; any error makes `result.ok` False.
+for syntax errors, line and column; any error makes `result.ok` False. Pages are parsed in a child
+process (`loaders.isolated_parse`): a catalog that nests too deep or expands without bound is a problem
+naming the limit, not the end of the process that harvests it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
 
 from loaders.department_names import Department, DepartmentNames
+from loaders.isolated_parse import parse_deadline, parse_isolated
 from loaders.report import LoadResult
 from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
 from loaders.xml_guard import xml_entity_problem
@@ -142,7 +145,8 @@ class _Harvest:
                 if self.refuse_entities(head.read(1 << 20), where):
                     return
         try:
-            nexts = self.read_page(parse(path=path, format=fmt, base_iri=path.resolve().as_uri()), where)
+            with path.open("rb") as handle:
+                nexts = self.read_page(parse_isolated(handle, fmt, base_iri=path.resolve().as_uri()), where)
         except OSError as error:
             self.result.error(
                 f"Datei nicht lesbar: {error.strerror or error}",
@@ -185,7 +189,8 @@ class _Harvest:
             visited.add(_key(final))
             if fmt == RdfFormat.RDF_XML and self.refuse_entities(body[: 1 << 20], _display(final)):
                 return
-            nexts = self.read_page(parse(body, format=fmt, base_iri=final), _display(final))
+            quads = parse_isolated(body, fmt, base_iri=final, timeout=parse_deadline(len(body), base=timeout))
+            nexts = self.read_page(quads, _display(final))
             if nexts is None:
                 return
             url = self.next_url(final, nexts, origin=origin, visited=visited)

@@ -2,7 +2,10 @@
 
 Parsing is pyoxigraph's streaming parser, so a file of any size passes through without being held
 in memory; a syntax error surfaces as `RdfSyntaxError` with file, line and column while the stream
-is consumed, and the store's atomic replace then leaves the old graph untouched.
+is consumed, and the store's atomic replace then leaves the old graph untouched. Files come from
+outside (a colleague's export, a download), so the parser runs in a child process
+(`loaders.isolated_parse`): a document that nests too deep or expands without bound is an
+`RdfSyntaxError` naming the limit, not the end of the `querschnitt load` process.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 
+from loaders.isolated_parse import parse_isolated
 from loaders.xml_guard import xml_entity_problem
 
 SUFFIXES = {
@@ -67,14 +71,14 @@ def read_rdf(
     rdf_format = rdf_format_of(path)
     target = NamedNode(graph)
     if rdf_format == RdfFormat.RDF_XML:
-        # Entity expansion (billion laughs) or external entities would run inside the parser: refuse first.
+        # The child survives entity expansion, but an early, specific refusal reads better than a limit.
         with _open(path, None) as head:
             problem = xml_entity_problem(head.read(1 << 20))
         if problem is not None:
             raise RdfSyntaxError(f"{path}: {problem}")
     with _open(path, progress) as handle:
         try:
-            for quad in parse(handle, rdf_format, base_iri=base_iri or path.resolve().as_uri()):
+            for quad in parse_isolated(handle, rdf_format, base_iri=base_iri or path.resolve().as_uri()):
                 if isinstance(quad.graph_name, DefaultGraph):
                     yield Quad(quad.subject, quad.predicate, quad.object, target)
                 else:

@@ -139,6 +139,18 @@ def test_slot_of_a_stopped_query_is_refilled(guarded):
 
 
 @pytest.mark.slow
+def test_a_query_that_crashes_the_parser_is_a_400_and_costs_no_worker(guarded):
+    # 20,000 nested quoted triples overflow pyoxigraph's recursive parser (SIGSEGV); a bracket count sees 1.
+    bomb = "ASK { " + "<< " * 20_000 + "<http://e/s> <http://e/p> 1" + " >> <http://e/p> 1" * 20_000 + " }"
+    workers = guarded.app.state.executor.worker_pids()
+    response = httpx.post(guarded.url + "/sparql", content=bomb, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 400 and "limits" in response.text
+    assert guarded.app.state.executor.worker_pids() == workers
+    started = time.monotonic()
+    assert httpx.get(guarded.url + "/sparql", params={"query": ASK_ANY}).status_code == 200
+    assert time.monotonic() - started < 1.0
+
+
 def test_excess_queries_get_503_with_retry_after(serve, tmp_path):
     store = add_big_graph(fill(EmbeddedStore(tmp_path / "store")))
     settings = make_settings(

@@ -11,6 +11,7 @@ import csv
 import io
 import select
 import socket
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -18,12 +19,21 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
+from api.errors import HttpProblem
+from api.executor import Admission
+from api.guard import Allowlist
 from api.server import GuardedH11Protocol, GuardedHttpToolsProtocol
+from api.sparql_check import SparqlChecker
 from api.store import EmbeddedStore
 from api.testing import EDITOR, LiveServer, fill, make_settings
 from api.ui import spreadsheet_safe
+from loaders.dcat import harvest
+from loaders.isolated_parse import MAX_TRIPLE_TERM_DEPTH
+from loaders.rdf_files import RdfSyntaxError, read_rdf
 from loaders.sheets import MAX_XLSX_UNPACKED_BYTES, read_sheets, write_sheets, xlsx_too_large
 from loaders.xml_guard import xml_entity_problem
 
@@ -64,6 +74,91 @@ def billion_laughs(levels: int = 10) -> bytes:
         f'<rdf:Description rdf:about="http://example.org/s"><ex:p>&lol{levels - 1};</ex:p></rdf:Description>'
         "</rdf:RDF>"
     ).encode()
+
+
+@pytest.fixture
+def roomy():
+    """A client over a small sample store that accepts uploads of a few MB (hostile documents need room)."""
+    store = fill(EmbeddedStore(None))
+    app = create_app(make_settings(max_upload_bytes=4_000_000, query_timeout=10.0), store=store)
+    with TestClient(app) as client:
+        client.store = store
+        yield client
+
+
+def still_answers(client: TestClient) -> None:
+    """The server is alive and answers a cheap query after a hostile request."""
+    response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def nested_triple_terms(depth: int) -> bytes:
+    """Turtle whose one triple has RDF 1.2 triple terms nested `depth` levels deep (24 bytes a level)."""
+    return (
+        "<http://e/s> <http://e/p> "
+        + "<<( <http://e/s> <http://e/p> " * depth
+        + "<http://e/o>"
+        + " )>>" * depth
+        + " .\n"
+    ).encode()
+
+
+def laughs_after_a_comment(comment_bytes: int = 1_100_000) -> bytes:
+    """Billion laughs whose DOCTYPE comes after a comment longer than any window a text check reads."""
+    head, rest = billion_laughs().split(b"\n", 1)
+    return head + b"\n<!-- " + b"x" * comment_bytes + b" -->\n" + rest
+
+
+def put_upload(client: TestClient, body: bytes, content_type: str) -> int:
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": content_type}}
+    return refused_and_unchanged(client, "PUT", "/graphs", content=body, **put)
+
+
+@pytest.mark.parametrize("content_type", ["text/turtle", "application/n-triples"])
+def test_twenty_thousand_nested_triple_terms_in_an_upload_are_a_400_and_the_server_lives(roomy, content_type):
+    assert put_upload(roomy, nested_triple_terms(20_000), content_type) == 400
+    still_answers(roomy)
+
+
+def test_triple_terms_nested_past_the_limit_are_refused_naming_it(roomy):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "text/turtle"}}
+    response = roomy.put("/graphs", content=nested_triple_terms(MAX_TRIPLE_TERM_DEPTH + 1), **put)
+    assert response.status_code == 400 and f"{MAX_TRIPLE_TERM_DEPTH} levels" in response.text
+
+
+def test_triple_terms_nested_a_few_levels_are_stored(roomy):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": "text/turtle"}}
+    assert roomy.put("/graphs", content=nested_triple_terms(3), **put).status_code == 201
+
+
+def test_billion_laughs_after_a_long_comment_is_a_400_and_the_server_lives(roomy):
+    assert put_upload(roomy, laughs_after_a_comment(), "application/rdf+xml") == 400
+    still_answers(roomy)
+
+
+def test_querschnitt_load_of_a_hostile_file_fails_cleanly(tmp_path):
+    bomb = tmp_path / "catalog.rdf"
+    bomb.write_bytes(laughs_after_a_comment())
+    result = CliRunner().invoke(cli, ["load", str(bomb), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 1 and "limits" in result.output, result.output
+
+
+def test_reading_deeply_nested_triple_terms_is_a_syntax_error_naming_the_file(tmp_path):
+    deep = tmp_path / "deep.ttl"
+    deep.write_bytes(nested_triple_terms(20_000))
+    with pytest.raises(RdfSyntaxError, match="deep.ttl.*limits"):
+        list(read_rdf(deep, graph=TARGET))
+
+
+def test_a_dcat_harvest_of_a_url_serving_billion_laughs_fails_cleanly():
+    bomb = laughs_after_a_comment()
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bomb, headers={"Content-Type": "application/rdf+xml"})
+    )
+    with httpx.Client(transport=transport) as client:
+        result = harvest("https://kommune.example.org/catalog.rdf", graph=TARGET, client=client)
+    assert not result.ok
+    assert any("limits" in problem.message_en for problem in result.problems)
 
 
 def test_a_huge_literal_beyond_the_upload_limit_is_413(hostile):
@@ -293,3 +388,121 @@ def test_endless_headers_are_cut_off_with_431(guarded_server):
     # h11 stops at its own 16 KiB bound with 400; the answer may also be lost to the reset.
     assert answer[:12] in (b"HTTP/1.1 431", b"HTTP/1.1 400", b"")
     assert httpx.get(f"{guarded_server.url}/healthz", timeout=5).status_code == 200
+
+
+# -- SPARQL text that crashes or stalls a parser -------------------------------------------------------
+
+
+def nested_quoted_triples(depth: int) -> str:
+    """A query whose one pattern nests `depth` quoted triples `<< … >>` (22 bytes a level): bracket count 1."""
+    return (
+        "ASK { "
+        + "<< " * depth
+        + "<http://e/s> <http://e/p> <http://e/o>"
+        + " >> <http://e/p> <http://e/o>" * depth
+        + " }"
+    )
+
+
+def negations(depth: int) -> str:
+    """A query with `depth` unary `!` in a row: no bracket at all, and each one a level of the parser."""
+    return "ASK { FILTER(" + "!" * depth + "true) }"
+
+
+def post_query(client: TestClient, query: str):
+    return client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+
+
+@pytest.mark.parametrize("query", [nested_quoted_triples(20_000), negations(200_000)], ids=["quoted", "negations"])
+def test_a_query_nesting_past_the_parser_is_a_400_naming_the_limit_and_the_server_lives(roomy, query):
+    assert (
+        refused_and_unchanged(
+            roomy, "POST", "/sparql", content=query, headers={"Content-Type": "application/sparql-query"}
+        )
+        == 400
+    )
+    assert "limits" in post_query(roomy, query).text
+    still_answers(roomy)
+
+
+def test_a_query_nesting_a_few_levels_is_answered(roomy):
+    response = post_query(roomy, nested_quoted_triples(3))
+    assert response.status_code == 200, response.text
+
+
+def test_an_update_nesting_past_the_parser_is_a_400_and_writes_nothing(roomy):
+    update = "INSERT DATA { " + nested_quoted_triples(20_000)[6:-2] + " }"
+    headers = {**EDITOR, "Content-Type": "application/sparql-update"}
+    assert refused_and_unchanged(roomy, "POST", "/sparql", content=update, headers=headers) == 400
+    still_answers(roomy)
+
+
+def test_a_huge_query_mentioning_service_is_checked_within_the_deadline_outside_the_server():
+    # rdflib's parser (the SERVICE/LOAD check) took 31 s of the server's CPU for 729 KB; now a child does it.
+    query = "ASK { VALUES ?x { " + "1 " * 300_000 + "} } # a comment naming a service"
+    app = create_app(make_settings(query_timeout=2.0), store=fill(EmbeddedStore(None)))
+    with TestClient(app) as client:
+        cpu, started = time.process_time(), time.monotonic()
+        response = post_query(client, query)
+        assert response.status_code == 504 and "deadline" in response.text
+        assert time.monotonic() - started < 2.0 + 3
+        assert time.process_time() - cpu < 1.5
+        still_answers(client)
+
+
+def test_the_sparql_checker_keeps_answering_valid_texts_while_bombs_crash_its_children():
+    checker = SparqlChecker(processes=2, timeout=20, admission=Admission(waiting=32, timeout=20))
+    outcomes: list[str] = []
+
+    def client(number: int) -> None:
+        for i in range(6):
+            text = (
+                nested_quoted_triples(20_000) + f" # {number} {i}"
+                if i % 3 == 0
+                else f"ASK {{ ?s ?p {number}{i} . ?s ?p ?o }}"
+            )
+            try:
+                checker.check_query(text, base_iri="http://e/", allowlist=Allowlist(""))
+                outcomes.append("valid" if i % 3 else "bomb passed")
+            except HttpProblem as problem:
+                outcomes.append("bomb refused" if i % 3 == 0 and problem.status == 400 else problem.message)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    checker.close()
+    assert sorted(set(outcomes)) == ["bomb refused", "valid"] and outcomes.count("valid") == 24
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"@id": "http://e/s", "http://e/p": ' * 20_000 + '"x"' + "}" * 20_000, "application/ld+json"),
+        ("<http://e/s> <http://e/p> " + "( " * 20_000 + "1" + " )" * 20_000 + " .", "text/turtle"),
+        ("<http://e/s> <http://e/p> " + "[ <http://e/p> " * 20_000 + "1" + " ]" * 20_000 + " .", "text/turtle"),
+    ],
+    ids=["json-ld objects", "collections", "blank-node property lists"],
+)
+def test_other_deep_nestings_in_uploads_never_take_the_server_down(roomy, body, content_type):
+    put = {"params": {"graph": TARGET}, "headers": {**EDITOR, "Content-Type": content_type}}
+    assert roomy.put("/graphs", content=body.encode(), **put).status_code in (201, 400)
+    still_answers(roomy)
+
+
+def test_a_plain_entity_referenced_thousands_of_times_is_stopped_at_the_parse_deadline():
+    # No entity refers to another, so the text check passes it; expanded, it is 120 MB of one literal,
+    # which the parser builds slowly (minutes) and the server would then hold.
+    entity = '<!DOCTYPE rdf:RDF [<!ENTITY e "' + "x" * 60_000 + '">]>'
+    body = (
+        billion_laughs().replace(billion_laughs().split(b"\n")[1], entity.encode()).replace(b"&lol9;", b"&e;" * 2_000)
+    )
+    assert xml_entity_problem(body) is None
+    app = create_app(make_settings(query_timeout=2.0), store=fill(EmbeddedStore(None)))
+    with TestClient(app) as client:
+        client.store = app.state.store
+        started = time.monotonic()
+        assert put_upload(client, body, "application/rdf+xml") == 400
+        assert time.monotonic() - started < 2.0 + 4
+        still_answers(client)

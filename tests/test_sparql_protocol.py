@@ -13,6 +13,7 @@ from xml.dom.minidom import Document
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from rdflib import Graph
 from rdflib import URIRef as RdfUri
@@ -20,7 +21,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from api.store import EmbeddedStore
+from api.store import EmbeddedStore, open_store
 from api.testing import (
     ADMIN_TOKEN,
     DATASET,
@@ -592,3 +593,38 @@ def test_body_larger_than_the_limit_is_413(serve):
 def test_csv_results_stream_as_text(client):
     response = client.get("/sparql", params={"query": SELECT_ALL, "format": "csv"})
     assert len(list(io.StringIO(response.text))) == 3
+
+
+# -- valid update texts that do little (W3C syntax-update-38, -40), and failures that are not the client's
+
+
+@pytest.fixture
+def derived_client():
+    """A client over the sample data with the derived graphs installed, as `querschnitt serve` has them."""
+    store = fill(open_store("memory"))
+    with TestClient(create_app(make_settings(), store=store)) as client:
+        client.store = store
+        yield client
+
+
+def post_update(client, text: str):
+    return client.post("/sparql", content=text, headers={"Content-Type": "application/sparql-update", **EDITOR})
+
+
+def test_w3c_update_with_a_trailing_semicolon_into_the_default_graph_is_204(derived_client):
+    assert post_update(derived_client, "INSERT DATA { <http://e/s> <http://e/p> 1 } ;").status_code == 204
+
+
+@pytest.mark.parametrize("text", ["# only a comment", "PREFIX ex: <http://example.org/> # and nothing else", ""])
+def test_w3c_update_of_only_a_prologue_or_comment_is_204(derived_client, text):
+    assert post_update(derived_client, text).status_code == 204
+
+
+def test_an_update_failing_on_the_server_is_a_500_not_the_clients_fault(derived_client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("IO error: the disk controller went away")
+
+    monkeypatch.setattr(derived_client.store, "update_graphs", broken)
+    response = post_update(derived_client, "INSERT DATA { GRAPH <http://e/g> { <http://e/s> <http://e/p> 1 } }")
+    assert response.status_code == 500 and "changed nothing" in response.text
+    assert "disk controller" not in response.text
