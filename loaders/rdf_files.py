@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
-from loaders.isolated_parse import parse_isolated
+from loaders.isolated_parse import ParseLimitError, parse_isolated
 from loaders.xml_guard import xml_entity_problem
 
 SUFFIXES = {
@@ -84,8 +84,9 @@ def read_rdf(
                 else:
                     yield quad
         except SyntaxError as error:
-            if error.lineno is None:
-                # RDF/XML and JSON-LD structure errors come without a position: find it by parsing again.
+            if error.lineno is None and not isinstance(error, ParseLimitError):
+                # RDF/XML and JSON-LD structure errors come without a position: find it by parsing again (in
+                # this process: the child got that far without meeting a limit, and parsing stops there).
                 line, column = locate_syntax_error(path, rdf_format, base_iri=base_iri or path.resolve().as_uri())
                 if line is not None:
                     raise RdfSyntaxError(f"{path}: line {line}, column {column}: {error}") from None
