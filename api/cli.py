@@ -11,7 +11,9 @@ import functools
 import hashlib
 import io
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
@@ -36,7 +38,7 @@ from api import gap_notes, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
-from api.store import EmbeddedStore, StoreError, Visibility, meta_quads, open_store
+from api.store import EmbeddedStore, StoreError, Visibility, backup_snapshot, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
@@ -62,6 +64,8 @@ def _settings() -> Settings:
 
 
 _opened: list[EmbeddedStore] = []
+# Copies of a store a server holds, taken for reading commands; removed when the command ends.
+_snapshots: list[Path] = []
 
 
 class ServerTarget:
@@ -179,6 +183,8 @@ def command(*args, group: typer.Typer = app, **kwargs):
             finally:
                 while _opened:
                     _opened.pop().close()
+                while _snapshots:
+                    shutil.rmtree(_snapshots.pop(), ignore_errors=True)
 
         return group.command(*args, **kwargs)(run)
 
@@ -204,11 +210,20 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
         if read_only_fallback and "in use" in str(error):
             err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
             try:
-                return _remember(open_store(location, read_only=True))
+                return _remember(open_store(_snapshot_of(Path(location)), read_only=True))
             except StoreError as inner:
                 error = inner
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
+
+
+def _snapshot_of(path: Path) -> str:
+    """A consistent copy (hard links) of the store a server holds and writes: a read-only handle on the live
+    directory can name files the server's compaction removes a moment later, during the read."""
+    directory = Path(tempfile.mkdtemp(prefix="querschnitt-snapshot-"))
+    _snapshots.append(directory)
+    backup_snapshot(path, directory / "store")
+    return str(directory / "store")
 
 
 def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
@@ -1029,7 +1044,7 @@ def backup(
 
     Example: querschnitt backup ./backups/2026-11-26
     """
-    from api.store import StoreLocked, backup_snapshot
+    from api.store import StoreLocked
 
     settings = _settings()
     location = store or settings.store
