@@ -11,7 +11,10 @@ import functools
 import hashlib
 import io
 import re
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Annotated
@@ -20,6 +23,7 @@ import typer
 from pyoxigraph import (
     Literal,
     NamedNode,
+    Quad,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
@@ -36,7 +40,7 @@ from api import gap_notes, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
-from api.store import EmbeddedStore, StoreError, Visibility, meta_quads, open_store
+from api.store import EmbeddedStore, StoreError, Visibility, backup_snapshot, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
@@ -62,6 +66,8 @@ def _settings() -> Settings:
 
 
 _opened: list[EmbeddedStore] = []
+# Copies of a store a server holds, taken for reading commands; removed when the command ends.
+_snapshots: list[Path] = []
 
 
 class ServerTarget:
@@ -179,6 +185,8 @@ def command(*args, group: typer.Typer = app, **kwargs):
             finally:
                 while _opened:
                     _opened.pop().close()
+                while _snapshots:
+                    shutil.rmtree(_snapshots.pop(), ignore_errors=True)
 
         return group.command(*args, **kwargs)(run)
 
@@ -204,11 +212,20 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
         if read_only_fallback and "in use" in str(error):
             err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
             try:
-                return _remember(open_store(location, read_only=True))
+                return _remember(open_store(_snapshot_of(Path(location)), read_only=True))
             except StoreError as inner:
                 error = inner
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
+
+
+def _snapshot_of(path: Path) -> str:
+    """A consistent copy (hard links) of the store a server holds and writes: a read-only handle on the live
+    directory can name files the server's compaction removes a moment later, during the read."""
+    directory = Path(tempfile.mkdtemp(prefix="querschnitt-snapshot-"))
+    _snapshots.append(directory)
+    backup_snapshot(path, directory / "store")
+    return str(directory / "store")
 
 
 def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
@@ -315,14 +332,18 @@ def _commit(
     _report(result, label=label, problems=checks is None)
 
 
-def _validate_shapes(result: LoadResult) -> None:
-    """SHACL check of a load's output (with the SDG taxonomy as context) before anything is written."""
+def _validate_shapes(result: LoadResult, *, external_datasets: Iterable[NamedNode] = ()) -> None:
+    """SHACL check of a load's output before anything is written, with the SDG taxonomy and the datasets
+    other sources define (which the workbook may enrich or use) as context."""
     from loaders.sdg import taxonomy_quads
     from loaders.shapes import validate as shacl_validate
+    from loaders.vocab import DCAT, RDF
 
     quads = [q for graph in result.graphs.values() for q in graph]
-    context = taxonomy_quads(NamedNode("urn:querschnitt:context"))
-    result.problems.extend(shacl_validate(quads, extra=context, origins=result.origins))
+    graph = NamedNode("urn:querschnitt:context")
+    context = [*taxonomy_quads(graph), *(Quad(d, RDF.type, DCAT.Dataset, graph) for d in set(external_datasets))]
+    others = {d.value for d in external_datasets}
+    result.problems.extend(shacl_validate(quads, extra=context, origins=result.origins, others=others))
 
 
 @dataclass
@@ -520,16 +541,18 @@ def _load_sheets(
         err.print(f"[red]error:[/] {missing[0]}: no such file or folder")
         raise typer.Exit(EXIT_INVALID)
     name = name or _source_name(paths[0])
+    target = _open(store, taxonomy=not checks.dry_run)
+    external = _external_datasets(target, settings, own_graphs={name, f"{name}-internal"})
     result = staff.load(
         paths,
         base=settings.base_iri,
         municipality=staff.Municipality(settings.municipality_name, settings.municipality_key),
         graph=settings.graph_iri(name),
         internal_graph=settings.graph_iri(f"{name}-internal"),
+        external_datasets=external,
     )
     if result.ok and not skip_validation:
-        _validate_shapes(result)
-    target = _open(store, taxonomy=not checks.dry_run)
+        _validate_shapes(result, external_datasets=external.values())
     checksum = _checksum_files(paths)
     _commit(
         target,
@@ -539,6 +562,66 @@ def _load_sheets(
         checksum=checksum,
         label="loaded",
         checks=checks,
+    )
+
+
+def _departments(target) -> list:
+    """The store's departments with their names, further names (`skos:altLabel`) and ids (KGSt numbers)."""
+    from loaders.department_names import Department
+
+    rows = target.query(
+        "PREFIX org: <http://www.w3.org/ns/org#> PREFIX foaf: <http://xmlns.com/foaf/0.1/> "
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT ?d (SAMPLE(?n) AS ?name) (SAMPLE(?i) AS ?id) (GROUP_CONCAT(DISTINCT ?a; SEPARATOR='|') AS ?aliases) "
+        "{ ?d a org:OrganizationalUnit ; foaf:name ?n OPTIONAL { ?d org:identifier ?i } OPTIONAL { ?d skos:altLabel ?a } } "
+        "GROUP BY ?d",
+        include_internal=True,
+    )
+    return [
+        Department(
+            row["d"].value,
+            _cell(row, "id") or row["d"].value.rsplit("/", 1)[-1],
+            row["name"].value,
+            tuple(a for a in (_cell(row, "aliases") or "").split("|") if a),
+        )
+        for row in rows
+    ]
+
+
+def _cell(row, name: str) -> str | None:
+    """A result cell's text, None when unbound (a pyoxigraph solution gives None, a server's JSON leaves it out)."""
+    try:
+        term = row[name]
+    except KeyError:
+        return None
+    return term.value if term is not None else None
+
+
+def _external_datasets(target, settings: Settings, *, own_graphs: set[str]) -> dict:
+    """The datasets other sources of the store define (harvested portals), by identifier, IRI and landing
+    page: what a workbook's `datasets` sheet may enrich and `uses_datasets` may name."""
+    from loaders.staff import external_dataset_keys
+
+    if isinstance(target, ServerTarget):
+        return {}  # the server's own datasets are not read over the wire; ids of the workbook still work
+    graphs = [
+        g.iri
+        for g in target.graphs(include_internal=True)
+        if g.iri.removeprefix(settings.graph_iri("")) not in own_graphs
+    ]
+    if not graphs:
+        return {}
+    rows = target.query(
+        "PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX dct: <http://purl.org/dc/terms/> "
+        "SELECT ?d (SAMPLE(?i) AS ?id) (SAMPLE(?l) AS ?landing) { GRAPH ?g { ?d a dcat:Dataset FILTER(isIRI(?d)) "
+        "OPTIONAL { ?d dct:identifier ?i } OPTIONAL { ?d dcat:landingPage ?l } } } GROUP BY ?d",
+        include_internal=True,
+        named_graphs=graphs,
+        default_graphs=[],
+    )
+    own = f"{settings.base_iri}dataset/"
+    return external_dataset_keys(
+        (row["d"], _cell(row, "id"), _cell(row, "landing")) for row in rows if not row["d"].value.startswith(own)
     )
 
 
@@ -684,14 +767,7 @@ def _load_dcat(
     source = sources[0]
     name = name or (urlsplit(source).hostname or Path(source).stem).replace(".", "-")
     target = _open(store)
-    departments = {
-        row["d"].value: row["name"].value
-        for row in target.query(
-            "PREFIX org: <http://www.w3.org/ns/org#> PREFIX foaf: <http://xmlns.com/foaf/0.1/> "
-            "SELECT ?d ?name { ?d a org:OrganizationalUnit ; foaf:name ?name }",
-            include_internal=True,
-        )
-    }
+    departments = _departments(target)
     graph = settings.graph_iri(name)
     with Progress(transient=True, console=err) as progress:
         task = progress.add_task("harvesting", total=None)
@@ -1029,7 +1105,7 @@ def backup(
 
     Example: querschnitt backup ./backups/2026-11-26
     """
-    from api.store import StoreLocked, backup_snapshot
+    from api.store import StoreLocked
 
     settings = _settings()
     location = store or settings.store

@@ -49,11 +49,17 @@ def validate(
     *,
     extra: Iterable[ox.Quad] = (),
     origins: Mapping[str, tuple[str | None, str | None, int | None]] | None = None,
+    others: Iterable[str] = (),
 ) -> list[Problem]:
     """Validate `quads` (graph names ignored) with `extra` as context; one Problem per SHACL result,
-    located at the file, sheet and row `origins` names for its focus node (or the entity it belongs to)."""
+    located at the file, sheet and row `origins` names for its focus node (or the entity it belongs to).
+    `others` are entities another source describes (a workbook only adds statements to them): what their
+    description lacks is that source's matter, not this load's."""
     problems = []
+    skipped = set(others)
     for finding in check(quads, extra=extra):
+        if finding.focus in skipped:
+            continue
         origin = _origin(finding.focus, origins or {})
         problem = finding.problem
         if origin is not None and problem.file is None:

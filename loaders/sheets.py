@@ -211,6 +211,10 @@ SHEETS: dict[str, SheetSpec] = {
                 Column("website", "Webseite", "Webseite des Amts (http/https).",
                        "Department website (http/https).", "https://musterstadt.example/stadtplanung",
                        ("website", "homepage", "url", "internetseite")),
+                Column("aliases", "Weitere Namen", "Andere Schreibweisen des Namens, wie sie im Open-Data-Portal "
+                       "oder anderswo stehen, mit ; getrennt.", "Other spellings of the name, as the open-data "
+                       "portal or others write it; separate several with ;.", "Amt für Stadtplanung; Planungsamt",
+                       ("aliase", "alias", "aliasse", "weiterenamen", "andere namen", "synonyme"), multi=True),
             ),
         ),
         SheetSpec(

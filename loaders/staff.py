@@ -7,7 +7,7 @@ the model in docs/model.md, and maps a graph back to rows (`export_rows`) for ro
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import Dataset, Literal, NamedNode, Quad, Store
 
+from loaders.department_names import Department, DepartmentNames
 from loaders.report import LoadResult
 from loaders.sheets import (
     FORMAT_ALIASES,
@@ -25,12 +26,9 @@ from loaders.sheets import (
     FREQUENCIES,
     FREQUENCY_ALIASES,
     LEVELS,
-    LICENSE_ALIASES,
-    LICENSES,
     NO,
     SHEETS,
     STATUSES,
-    THEMES,
     YEAR_RE,
     YES,
     Row,
@@ -62,6 +60,7 @@ from loaders.vocab import (
     SKOS,
     XSD,
 )
+from loaders.vocabulary_aliases import license_id, themes_for
 
 __all__ = [
     "Municipality", "Row", "Sheets", "build", "export_rows", "load", "read_sheets", "sheets_from_rows",
@@ -95,10 +94,8 @@ _LEVEL_DE = {
 }
 _YES = {norm(s) for s in YES}
 _NO = {norm(s) for s in NO}
-_THEME = {**{norm(c): c for c in THEMES}, **{norm(label): c for c, label in THEMES.items()}}
 _FORMAT = {**{norm(c): c for c in FORMATS}, **{norm(a): c for a, c in FORMAT_ALIASES.items()}}
 _FREQUENCY = {**{norm(c): c for c in FREQUENCIES}, **{norm(a): c for a, c in FREQUENCY_ALIASES.items()}}
-_LICENSE = {**{lic.casefold(): lic for lic in LICENSES}, **LICENSE_ALIASES}
 
 DE = "de"
 
@@ -138,6 +135,7 @@ class _Builder:
         graph: str,
         internal_graph: str,
         sdg_index: Any,
+        external_datasets: Mapping[str, NamedNode],
     ) -> None:
         self.sheets = sheets
         self.base = base
@@ -154,6 +152,13 @@ class _Builder:
         self.ids: dict[str, dict[str, Row]] = {}
         self.public_datasets: set[str] = set()
         self.strategy_levels: dict[str, str] = {}
+        # Datasets other sources define (a harvested portal): key (identifier, IRI, landing page) → IRI.
+        self.external = external_datasets
+        # Rows and references that name such a dataset: the workbook only adds statements to it.
+        self.enriching: dict[str, NamedNode] = {}
+        self._department_names: DepartmentNames | None = None
+        # Spellings normalised to a known code, reported once per value with its count.
+        self.normalised: Counter[tuple[str, str, str, str]] = Counter()
 
     # --- output and problems ---
 
@@ -170,7 +175,13 @@ class _Builder:
         self.result.warn(de, en, file=row.file, sheet=row.sheet, row=row.row, column=row.column(key) if key else None)
 
     def iri(self, kind: str, ident: str) -> NamedNode:
+        if kind == "dataset" and ident in self.enriching:
+            return self.enriching[ident]
         return NamedNode(f"{self.base}{kind}/{ident}")
+
+    def external_dataset(self, value: str) -> NamedNode | None:
+        """The dataset another source defines that `value` names (its identifier, IRI or landing page)."""
+        return self.external.get(value.strip()) or self.external.get(value.strip().rstrip("/"))
 
     # --- cell parsers: each reports its own problems and returns None/[] for bad values ---
 
@@ -190,13 +201,22 @@ class _Builder:
         return values[0] if values else ""
 
     def refs(self, row: Row, key: str, sheet: str, values: Iterable[str]) -> list[str]:
-        """Ids in `values` that exist in `sheet`; unknown ones are errors."""
+        """Ids in `values` that exist in `sheet`; unknown ones are errors. Departments are also found by
+        name as staff and portals write it (a warning names the department taken); datasets also by the
+        identifier, IRI or landing page of a dataset another source (a harvested portal) defines."""
         known = self.ids.get(sheet, {})
         what_de, what_en = _REF_NAMES[sheet]
         out = []
         for value in values:
             if value in known:
                 out.append(value)
+            elif sheet == "datasets" and (dataset := self.external_dataset(value)) is not None:
+                self.enriching[value] = dataset
+                out.append(value)
+            elif sheet == "departments" and (found := self.department_by_name(row, key, value)) is not None:
+                out.append(found)
+            elif sheet == "departments":
+                continue  # department_by_name reported it, with the closest candidates
             else:
                 self.error(
                     row,
@@ -205,6 +225,44 @@ class _Builder:
                     f"Unknown {what_en} id '{value}' (not in sheet {sheet}).",
                 )
         return out
+
+    def department_by_name(self, row: Row, key: str, value: str) -> str | None:
+        """The id of the one department `value` names (a variant of its name, an alias, its KGSt number);
+        a guess is a warning naming the department, an ambiguous or unknown name an error with candidates."""
+        if self._department_names is None:
+            self._department_names = DepartmentNames(
+                Department(ident, ident, r.text("name") or ident, tuple(self.values(r, "aliases")))
+                for ident, r in self.ids.get("departments", {}).items()
+            )
+        found = self._department_names.resolve(value)
+        if found.iri is not None:
+            if not found.exact:
+                name = self._department_names.departments[found.iri].name
+                self.warn(
+                    row,
+                    key,
+                    f"„{value}“ als Amt „{name}“ (ID {found.iri}) gelesen.",
+                    f"'{value}' read as department '{name}' (id {found.iri}).",
+                )
+            return found.iri
+        candidates = found.candidates or tuple(self._department_names.closest(value))
+        listed = ", ".join(f"„{c}“" for c in candidates)
+        self.error(
+            row,
+            key,
+            f"Unbekanntes Amt „{value}“"
+            + (" (passt zu mehreren)" if found.how == "ambiguous" else "")
+            + (f"; am ähnlichsten: {listed}." if candidates else "."),
+            f"Unknown department '{value}'"
+            + (" (matches several)" if found.how == "ambiguous" else "")
+            + (f"; closest: {', '.join(candidates)}." if candidates else "."),
+        )
+        return None
+
+    def normalise(self, row: Row, key: str, value: str, code: str) -> None:
+        """Remember a value written otherwise than its code, to report each spelling once with its count."""
+        if value != code:
+            self.normalised[(row.file, row.sheet, key, f"{value}\x00{code}")] += 1
 
     def sdgs(self, row: Row, key: str = "sdg", goals_and_targets: bool = False) -> list[NamedNode]:
         """SDG concepts of a cell; projects and strategy goals may name goals and targets only."""
@@ -354,6 +412,13 @@ class _Builder:
         first: dict[str, Row] = {}
         for row in rows:
             ident = row.text("id")
+            if sheet == "datasets" and ident and ident not in first and (external := self.external_dataset(ident)):
+                # A dataset another source defines: this row only adds statements, so no cell is required.
+                self.enriching[ident] = external
+                first[ident] = row
+                self.ids[sheet][ident] = row
+                out.append((ident, row))
+                continue
             for col in spec.columns:
                 if col.required and col.key != "id" and col not in missing and not row.text(col.key):
                     self.error(
@@ -415,6 +480,8 @@ class _Builder:
             self.add(d, RDF.type, FOAF.Agent)
             if name := row.text("name"):
                 self.add(d, FOAF.name, Literal(name, language=DE))
+            for alias in self.values(row, "aliases"):
+                self.add(d, SKOS.altLabel, Literal(alias, language=DE))
             self.add(d, ORG.identifier, Literal(ident))
             # A unit hangs in exactly one place (shapes: xone unitOf / subOrganizationOf).
             if ident in parents:
@@ -522,6 +589,9 @@ class _Builder:
 
     def datasets(self, rows: list[tuple[str, Row]]) -> None:
         for ident, row in rows:
+            if ident in self.enriching:
+                self.enrich_dataset(row, self.enriching[ident])
+                continue
             public = self.public_flag(row)
             if public:
                 self.public_datasets.add(ident)
@@ -543,19 +613,50 @@ class _Builder:
                     add(DCT.creator, self.iri("department", ref))
             else:
                 self.warn(row, "department", "Datensatz ohne Amt.", "Dataset without department.")
-            for value in self.values(row, "theme"):
-                if theme := self.code(row, "theme", value, _theme, "theme"):
-                    add(DCAT.theme, EU_THEME[theme])
-            for target in self.sdgs(row):
-                add(DCT.subject, target)
-            for keyword in self.values(row, "keywords"):
-                add(DCAT.keyword, Literal(keyword, language=DE))
+            self.dataset_links(row, ds, add)
             if modified := self.date(row, "modified"):
                 add(DCT.modified, modified)
             value = self.single(row, "frequency", "Aktualisierung", "frequency")
             if freq := self.code(row, "frequency", value, _frequency, "frequency"):
                 add(DCT.accrualPeriodicity, EU_FREQUENCY[freq])
             self.distributions(row, ds, add, public=public)
+
+    def dataset_links(self, row: Row, ds: NamedNode, add: Callable) -> None:
+        """What staff say about any dataset, their own or another source's: themes, SDG targets, keywords."""
+        for value in self.values(row, "theme"):
+            themes = themes_for(value)
+            if themes is None:
+                self.code(row, "theme", value, lambda _: None, "theme")
+                continue
+            if not themes:
+                self.warn(
+                    row,
+                    "theme",
+                    f"Die alte GovData-Kategorie „{value}“ hat kein EU-Datenthema; bitte ein Thema wählen.",
+                    f"The old GovData category '{value}' has no EU data theme; please choose one.",
+                )
+            for theme in themes:
+                self.normalise(row, "theme", value, theme)
+                add(DCAT.theme, EU_THEME[theme])
+        for target in self.sdgs(row):
+            add(DCT.subject, target)
+        for keyword in self.values(row, "keywords"):
+            add(DCAT.keyword, Literal(keyword, language=DE))
+
+    def enrich_dataset(self, row: Row, ds: NamedNode) -> None:
+        """A row naming a dataset another source defines (a harvested portal): only the department, SDG
+        targets, themes and keywords are added, in this workbook's graph (internal when `public` is no),
+        so that a re-harvest keeps them and this workbook never writes the harvested graph."""
+        public = self.public_flag(row)
+
+        def add(p: NamedNode, o: NamedNode | Literal, subject: NamedNode = ds) -> None:
+            self.add(subject, p, o, internal=not public)
+
+        if dept := self.single(row, "department", "Amt", "department"):
+            for ref in self.refs(row, "department", "departments", [dept]):
+                add(DCT.creator, self.iri("department", ref))
+        self.dataset_links(row, ds, add)
+        self.result.counts["enriched_datasets"] = self.result.counts.get("enriched_datasets", 0) + 1
 
     def public_flag(self, row: Row) -> bool:
         value = row.values.get("public")
@@ -625,7 +726,8 @@ class _Builder:
                 add(DCAT.downloadURL, download, dist)
             if fmt := self.code(row, "format", cell["format"], _format, "format"):
                 add(DCT["format"], EU_FILE_TYPE[fmt], dist)
-            if lic := self.code(row, "license", cell["license"], _license, "license"):
+            if lic := self.code(row, "license", cell["license"], license_id, "license"):
+                self.normalise(row, "license", cell["license"], lic)
                 add(DCT.license, DCATDE_LICENSE[lic], dist)
 
     def projects(self, rows: list[tuple[str, Row]]) -> None:
@@ -747,6 +849,18 @@ class _Builder:
                 observations += 1
         return observations
 
+    def report_normalised(self) -> None:
+        for (file, sheet, key, both), count in sorted(self.normalised.items()):
+            value, code = both.split("\x00")
+            times = f"{count}×"
+            self.result.warn(
+                f"„{value}“ als „{code}“ gelesen ({times}).",
+                f"'{value}' read as '{code}' ({times}).",
+                file=file,
+                sheet=sheet,
+                column=key,
+            )
+
     def run(self) -> LoadResult:
         departments = self.index_ids("departments")
         strategy = self.index_ids("strategy")
@@ -761,12 +875,15 @@ class _Builder:
         self.datasets(datasets)
         self.projects(projects)
         observations = self.indicators(indicators)
+        self.report_normalised()
         self.result.graphs = {self.g.value: list(self.public), self.ig.value: list(self.internal)}
+        enriched = self.result.counts.get("enriched_datasets", 0)
         self.result.counts = {
             "departments": len(departments),
             "people": len(people),
             "projects": len(projects),
-            "datasets": len(datasets),
+            "datasets": len(datasets) - enriched,
+            "enriched_datasets": enriched,
             "public_datasets": len(self.public_datasets),
             "indicators": len(indicators),
             "observations": observations,
@@ -797,15 +914,6 @@ _REF_NAMES = {
     "datasets": ("Datensatz", "dataset"),
     "strategy": ("Ziel", "strategy goal"),
 }
-
-
-def _license(text: str) -> str | None:
-    text = text.removeprefix(str(DCATDE_LICENSE)).removeprefix("https://dcat-ap.de/def/licenses/")
-    return _LICENSE.get(text.casefold())
-
-
-def _theme(text: str) -> str | None:
-    return _THEME.get(norm(text.removeprefix(str(EU_THEME))))
 
 
 def _format(text: str) -> str | None:
@@ -875,14 +983,32 @@ def build(
     graph: str,
     internal_graph: str,
     sdg_index: Any = None,
+    external_datasets: Mapping[str, NamedNode] | None = None,
 ) -> LoadResult:
-    """Validate the sheets and map them to quads: public things to `graph`, the rest to `internal_graph`."""
+    """Validate the sheets and map them to quads: public things to `graph`, the rest to `internal_graph`.
+
+    `external_datasets` are the datasets other sources define (a harvested portal), by identifier, IRI
+    and landing page (`external_dataset_keys`): the `datasets` sheet may enrich them and `uses_datasets`
+    may name them.
+    """
     if not base.endswith(("/", "#")):
         raise ValueError(f"base IRI must end with / or #: {base!r}")
     if graph == internal_graph:
         raise ValueError("graph and internal_graph must differ")
     index = sdg_index if sdg_index is not None else _default_index()
-    return _Builder(sheets, base, municipality, graph, internal_graph, index).run()
+    return _Builder(sheets, base, municipality, graph, internal_graph, index, external_datasets or {}).run()
+
+
+def external_dataset_keys(datasets: Iterable[tuple[NamedNode, str | None, str | None]]) -> dict[str, NamedNode]:
+    """(dataset, identifier, landing page) → the keys staff may write for each: IRI, identifier, landing
+    page (with and without a trailing slash). A key two datasets share names neither."""
+    found: dict[str, set[NamedNode]] = defaultdict(set)
+    for dataset, identifier, landing in datasets:
+        for key in (dataset.value, identifier, landing):
+            if key:
+                found[key.strip()].add(dataset)
+                found[key.strip().rstrip("/")].add(dataset)
+    return {key: next(iter(iris)) for key, iris in found.items() if len(iris) == 1}
 
 
 def load(
@@ -893,11 +1019,18 @@ def load(
     graph: str,
     internal_graph: str,
     sdg_index: Any = None,
+    external_datasets: Mapping[str, NamedNode] | None = None,
 ) -> LoadResult:
     """`read_sheets` + `build`, with the reading problems first in the result."""
     sheets, problems = read_sheets(paths)
     result = build(
-        sheets, base=base, municipality=municipality, graph=graph, internal_graph=internal_graph, sdg_index=sdg_index
+        sheets,
+        base=base,
+        municipality=municipality,
+        graph=graph,
+        internal_graph=internal_graph,
+        sdg_index=sdg_index,
+        external_datasets=external_datasets,
     )
     result.problems[:0] = problems
     return result
@@ -986,6 +1119,7 @@ def export_rows(
             {
                 "id": ident,
                 "name": g.one(d, FOAF.name),
+                "aliases": _join(o.value for o in g.all(d, SKOS.altLabel)),
                 "parent": _join(_tail(o, dept) for o in g.all(d, ORG.subOrganizationOf)),
                 "email": g.one(d, FOAF.mbox).removeprefix("mailto:"),
                 "website": g.one(d, FOAF.homepage),

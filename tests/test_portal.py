@@ -151,3 +151,77 @@ def test_republishing_adds_no_dcat_ap_de_violation_the_source_did_not_have(name)
     datasets = {str(q.subject) for q in source if q.predicate == RDF.type and q.object == DCAT.Dataset}
     added = {v for v in violations(republished) - violations(source) if v[0] in datasets or v[0].count("/") > 3}
     assert added == set()
+
+
+# --- enrichment: the staff workbook adds department, SDG targets and use to a harvested dataset -----------
+
+ROSTOCK = REAL / "ckanext-dcat-dataset_gov_de.rdf"
+ROSTOCK_ID = "c1be4007-d811-48fb-8818-2cb358b06a63"
+ROSTOCK_IRI = f"https://www.opendata-hro.de/dataset/{ROSTOCK_ID}"
+GOOD = Path(__file__).resolve().parent / "data" / "staff" / "good"
+
+
+def cli(*args):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def report(store: Path, name: str) -> set[tuple[str, ...]]:
+    import csv
+    import io
+
+    rows = csv.DictReader(io.StringIO(cli("query", name, "--format", "csv", "--store", store).stdout))
+    return {tuple(v for k, v in row.items() if not k.endswith("label")) for row in rows}
+
+
+def workbook(tmp_path: Path, *, dataset_row: str = "", uses: str = "") -> Path:
+    """The test workbook (folder of CSV files) with one more department and, optionally, an enrichment row."""
+    folder = tmp_path / "kleinstadt"
+    folder.mkdir(exist_ok=True)
+    for source in GOOD.glob("*.csv"):
+        (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    with (folder / "departments.csv").open("a", encoding="utf-8") as out:
+        out.write("62;Vermessungs- und Katasteramt;dez-3;;\n")
+    if dataset_row:
+        with (folder / "datasets.csv").open("a", encoding="utf-8") as out:
+            out.write(dataset_row + "\n")
+    if uses:
+        text = (folder / "projects.csv").read_text(encoding="utf-8")
+        (folder / "projects.csv").write_text(
+            text.replace(";radverkehrszaehlung;", f';"radverkehrszaehlung; {uses}";'), encoding="utf-8"
+        )
+    return folder
+
+
+def test_a_workbook_enriches_a_harvested_dataset_and_the_gap_reports_change(tmp_path):
+    store = tmp_path / "store"
+    cli("load", workbook(tmp_path), "--name", "kleinstadt", "--store", store)
+    cli("load", ROSTOCK, "--dcat", "--own", "--name", "portal", "--store", store)
+    unused_before = report(store, "unused-datasets")
+    unmeasured_before = report(store, "unmeasured-projects")
+    assert not any(ROSTOCK_IRI in row for row in unused_before)
+
+    # By identifier, with the department written as the portal would write it, and SDG targets.
+    enrich = f'{ROSTOCK_ID};;;Amt für Vermessung und Kataster;"11.2; 3.6";;;;;;Geodaten;ja;;'
+    result = cli("load", workbook(tmp_path, dataset_row=enrich), "--name", "kleinstadt", "--store", store)
+    assert "Vermessungs- und Katasteramt" in result.output  # the department taken is named
+    unused = report(store, "unused-datasets")
+    assert any(ROSTOCK_IRI in row and any(v.endswith("/radweg-nord") for v in row) for row in unused)
+    assert len(report(store, "unmeasured-projects")) < len(unmeasured_before)  # 3.6 is measured now
+
+    # The project names the dataset by its landing page: it uses it, so it is no longer unused for it.
+    landing = f"https://www.opendata-hro.de/dataset/{ROSTOCK_ID}"
+    cli("load", workbook(tmp_path, dataset_row=enrich, uses=landing), "--name", "kleinstadt", "--store", store)
+    assert not any(
+        ROSTOCK_IRI in row and any(v.endswith("/radweg-nord") for v in row) for row in report(store, "unused-datasets")
+    )
+
+    # A re-harvest of the portal keeps the enrichment (it lives in the workbook's graph).
+    after = report(store, "unmeasured-projects")
+    cli("load", ROSTOCK, "--dcat", "--own", "--name", "portal", "--store", store)
+    assert report(store, "unmeasured-projects") == after
