@@ -333,12 +333,12 @@ def _harvested_triples(store: EmbeddedStore, settings: Settings, datasets: list[
     # The description of ?d, of its distributions and of blank nodes up to three levels below either.
     rows = store.query(
         f"""{_PREFIXES}CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {values} GRAPH ?g {{
-          {{ BIND(?d AS ?s) }}
-          UNION {{ ?d ?p1 ?s FILTER(isBlank(?s) || ?p1 = dcat:distribution) }}
-          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?s FILTER((isBlank(?n1) || ?p1 = dcat:distribution) && isBlank(?s)) }}
-          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?n2 . ?n2 ?p3 ?s
+          {{ ?d ?p ?o BIND(?d AS ?s) }}
+          UNION {{ ?d ?p1 ?s . ?s ?p ?o FILTER(isBlank(?s) || ?p1 = dcat:distribution) }}
+          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?s . ?s ?p ?o
+                   FILTER((isBlank(?n1) || ?p1 = dcat:distribution) && isBlank(?s)) }}
+          UNION {{ ?d ?p1 ?n1 . ?n1 ?p2 ?n2 . ?n2 ?p3 ?s . ?s ?p ?o
                    FILTER((isBlank(?n1) || ?p1 = dcat:distribution) && isBlank(?n2) && isBlank(?s)) }}
-          ?s ?p ?o
           FILTER(!(?s = ?d && ?p = dct:publisher))
           FILTER(!(?p IN (dct:creator, <http://www.w3.org/2002/07/owl#sameAs>) && isIRI(?o)
                    && STRSTARTS(STR(?o), "{settings.base_iri}")))

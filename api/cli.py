@@ -106,7 +106,7 @@ class ServerTarget:
             }
         )
 
-    def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str) -> list:
+    def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str, **_) -> list:
         import contextlib
         import tempfile
 
@@ -324,7 +324,11 @@ def _commit(
         if not checks.passed(target, new, visibility, checksum=checksum, loader=loader, entities_required=True):
             return
     try:
-        write_result(target, result, source=source, loader=loader, checksum=checksum)
+        # A harvested catalog publishes its datasets' agents itself (DCAT-AP.de maintainer, originator,
+        # contact): people it names there are public already, and republishing them is faithful.
+        write_result(
+            target, result, source=source, loader=loader, checksum=checksum, published_people=loader == "dcat-harvest"
+        )
     except StoreError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_STORE) from None
@@ -449,6 +453,13 @@ def load(
     dcat: Annotated[
         bool, typer.Option("--dcat", help="Treat the source as a DCAT catalog (implied for URLs).")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="DCAT harvest: an invalid IRI is an error (nothing written) instead of repaired or left out.",
+        ),
+    ] = False,
     own: Annotated[
         bool,
         typer.Option(
@@ -507,7 +518,9 @@ def load(
     paths = [Path(s) for s in sources]
     is_url = any(s.startswith(("http://", "https://")) for s in sources)
     if is_url or dcat:
-        _load_dcat(sources, name=name, internal=internal, own=own, store=store, settings=settings, checks=checks)
+        _load_dcat(
+            sources, name=name, internal=internal, own=own, strict=strict, store=store, settings=settings, checks=checks
+        )
     elif all(_is_sheet_source(p) for p in paths):
         _load_sheets(paths, name=name, skip_validation=skip_validation, store=store, settings=settings, checks=checks)
     elif all(is_rdf_file(p) for p in paths) and any(rdf_format_of(p).supports_datasets for p in paths):
@@ -756,6 +769,7 @@ def _load_dcat(
     store: str | None,
     settings: Settings,
     checks: LoadChecks,
+    strict: bool = False,
 ) -> None:
     from urllib.parse import urlsplit
 
@@ -775,7 +789,7 @@ def _load_dcat(
         def report(pages: int, triples: int) -> None:
             progress.update(task, description=f"harvesting: {pages} page(s), {triples} triples")
 
-        result = harvest(source, graph=graph, departments=departments, progress=report)
+        result = harvest(source, graph=graph, departments=departments, progress=report, strict=strict)
     checksum = (
         "sha256:"
         + hashlib.sha256(b"".join(str(q).encode() for quads in result.graphs.values() for q in quads)).hexdigest()

@@ -61,7 +61,9 @@ def visibility_of(graph: str) -> Visibility:
     return Visibility.INTERNAL if graph.endswith("-internal") else Visibility.PUBLIC
 
 
-def write_result(store: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str) -> None:
+def write_result(
+    store: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str, published_people: bool = False
+) -> None:
     """Replace every graph of a load result in one step (public and internal together)."""
     store.replace_graphs(
         (Quad(q.subject, q.predicate, q.object, NamedNode(g)) for g, quads in result.graphs.items() for q in quads),
@@ -69,6 +71,7 @@ def write_result(store: EmbeddedStore, result: LoadResult, *, source: str, loade
         source=source,
         loader=loader,
         checksum=checksum,
+        published_people=published_people,
     )
 
 

@@ -20,6 +20,7 @@ naming the limit, not the end of the process that harvests it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -33,7 +34,7 @@ import httpx
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
 
 from loaders.department_names import Department, DepartmentNames
-from loaders.isolated_parse import parse_deadline, parse_isolated
+from loaders.isolated_parse import Repair, parse_deadline, parse_isolated, repair_notes
 from loaders.report import LoadResult
 from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
 from loaders.xml_guard import xml_entity_problem
@@ -75,8 +76,13 @@ def harvest(
     timeout: float = 30.0,
     client: httpx.Client | None = None,
     progress: Callable[[int, int], None] | None = None,
+    strict: bool = False,
 ) -> LoadResult:
     """Harvest the DCAT catalog at `source` (file path or http(s) URL) into the named graph `graph`.
+
+    Catalogs are read as published: an invalid IRI (a space or `[` in a URL) is repaired by
+    percent-encoding or its statement left out, each with a warning naming dataset and property
+    (`strict`: an error, so nothing is written).
 
     `departments`: the known departments (or their IRIs → names); agents named like one get linked; `max_pages`
     bounds Hydra paging; `timeout` applies to each HTTP request; `client` is used as given and not
@@ -85,7 +91,7 @@ def harvest(
     """
     if max_pages < 1:
         raise ValueError("max_pages must be at least 1")
-    harvest_ = _Harvest(NamedNode(graph), progress)
+    harvest_ = _Harvest(NamedNode(graph), progress, strict=strict)
     text = os.fspath(source)
     scheme = urlsplit(text).scheme.lower() if _SCHEME.match(text) else ""
     if scheme in ("http", "https"):
@@ -116,6 +122,7 @@ class _Harvest:
     agent_links: list[tuple[NamedNode | BlankNode, str, object]] = field(default_factory=list)
     names: defaultdict[object, list[str]] = field(default_factory=lambda: defaultdict(list))
     pages: int = 0
+    strict: bool = False
 
     def __post_init__(self) -> None:
         self.salt = hashlib.sha256(self.graph.value.encode()).hexdigest()[:10]
@@ -146,7 +153,9 @@ class _Harvest:
                     return
         try:
             with path.open("rb") as handle:
-                nexts = self.read_page(parse_isolated(handle, fmt, base_iri=path.resolve().as_uri()), where)
+                nexts = self.read_page(
+                    parse_isolated(handle, fmt, base_iri=path.resolve().as_uri(), lenient=True), where
+                )
         except OSError as error:
             self.result.error(
                 f"Datei nicht lesbar: {error.strerror or error}",
@@ -189,7 +198,9 @@ class _Harvest:
             visited.add(_key(final))
             if fmt == RdfFormat.RDF_XML and self.refuse_entities(body[: 1 << 20], _display(final)):
                 return
-            quads = parse_isolated(body, fmt, base_iri=final, timeout=parse_deadline(len(body), base=timeout))
+            quads = parse_isolated(
+                body, fmt, base_iri=final, timeout=parse_deadline(len(body), base=timeout), lenient=True
+            )
             nexts = self.read_page(quads, _display(final))
             if nexts is None:
                 return
@@ -311,8 +322,9 @@ class _Harvest:
 
         graph, out, datasets, names = self.graph, self.quads, self.datasets, self.names
         nexts: list[str] = []
+        repairs: list[Repair] = []
         try:
-            for quad in quads:
+            for quad in repair_notes(quads, repairs):
                 s, p, o = quad.subject, quad.predicate, quad.object
                 pv = p.value
                 if pv.startswith(HYDRA):
@@ -349,9 +361,45 @@ class _Harvest:
                 column=str(error.offset) if line is not None and error.offset is not None else None,
             )
             return None
+        for repair in repairs:
+            self.report_repair(repair, blanks, where)
         if self.progress is not None:
             self.progress(self.pages, len(out))
         return nexts
+
+    def report_repair(self, repair: Repair, blanks: dict[str, BlankNode], where: str) -> None:
+        """One warning per repaired or dropped statement, naming its dataset and property (an error with
+        `strict`): real catalogs hold a space or `[` in a URL, and real harvesters go on."""
+        node: object | None = None
+        if repair.subject.startswith("_:"):
+            node = blanks.get(repair.subject.removeprefix("_:"))
+        else:
+            with contextlib.suppress(ValueError):  # the subject may be the invalid IRI itself
+                node = NamedNode(repair.subject.strip("<>"))
+        dataset = self.dataset_of(node) if node is not None else None
+        about = f"{dataset}, {repair.predicate}" if dataset is not None else f"{repair.subject}, {repair.predicate}"
+        if repair.new is not None:
+            de = f"{about}: ungültige IRI „{repair.old}“ zu „{repair.new}“ repariert (Prozent-Kodierung)"
+            en = f"{about}: invalid IRI '{repair.old}' repaired to '{repair.new}' (percent-encoding)"
+        else:
+            de = f"{about}: ungültige IRI „{repair.old}“ nicht reparierbar; Aussage ausgelassen"
+            en = f"{about}: invalid IRI '{repair.old}' cannot be repaired; statement left out"
+        (self.result.error if self.strict else self.result.warn)(de, en, file=where)
+
+    def dataset_of(self, node) -> object | None:
+        """The dataset `node` is, or describes one or two links below (a distribution, a contact point)."""
+        if node in self.datasets:
+            return node
+        parents = [q.subject for q in self.quads if q.object == node]
+        for parent in parents:
+            if parent in self.datasets:
+                return parent
+        for parent in parents:
+            if grand := next(
+                (q.subject for q in self.quads if q.object == parent and q.subject in self.datasets), None
+            ):
+                return grand
+        return None
 
     # --- departments, counts -----------------------------------------------------------------------
 

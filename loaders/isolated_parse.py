@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -26,10 +27,11 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import Quad, RdfFormat, Triple, parse, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 # Triple terms of RDF 1.2 nest one or two levels in real data (a statement about a statement).
 MAX_TRIPLE_TERM_DEPTH = 32
@@ -67,15 +69,20 @@ def parse_isolated(
     stack_bytes: int = STACK_BYTES,
     max_depth: int = MAX_TRIPLE_TERM_DEPTH,
     timeout: float | None = None,
+    lenient: bool = False,
 ) -> Iterator[Quad]:
     """Quads of an untrusted document, parsed in a child process; raise SyntaxError or ParseLimitError.
+
+    `lenient`: invalid IRIs (a space or `[` in a published URL) do not stop the parse. One whose repair is
+    unambiguous (percent-encoding the characters IRIs may not hold) is repaired, else its statement is
+    dropped; each repair or drop comes as a quad in the graph `REPAIRS` (`repair_notes` reads them).
 
     `source` is the document's bytes, a binary file (read from this process, so a progress-reporting
     wrapper sees every block), or a path. The quads come out as `pyoxigraph.parse` gives them (triples
     in the default graph, blank node labels kept). `timeout` (seconds) stops a parse that takes longer,
     such as the quadratic expansion of entities referenced many times.
     """
-    if rdf_format in _LINE_FORMATS and isinstance(source, bytes) and b"<<" not in source:
+    if rdf_format in _LINE_FORMATS and isinstance(source, bytes) and b"<<" not in source and not lenient:
         # N-Triples and N-Quads have one recursive production, the triple term `<<( … )>>`, and no
         # entities: without `<<` nothing nests or expands, and the child (~0.1 s) is not needed.
         yield from parse(source, rdf_format, base_iri=base_iri)
@@ -83,7 +90,7 @@ def parse_isolated(
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    args = [str(memory_bytes), str(stack_bytes), str(max_depth), rdf_format.media_type, base_iri or ""]
+    args = [str(memory_bytes), str(stack_bytes), str(max_depth), rdf_format.media_type, base_iri or "", str(lenient)]
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(
             [sys.executable, "-m", "loaders.isolated_parse", *args],
@@ -222,6 +229,76 @@ class _TooDeep(Exception):
     pass
 
 
+# Repairs and drops of a lenient parse travel in the quad stream, in a graph of their own.
+REPAIRS = NamedNode("urn:querschnitt:parse-repairs")
+_REPAIRED, _DROPPED = NamedNode("urn:querschnitt:repaired"), NamedNode("urn:querschnitt:dropped")
+# RFC 3987: characters an IRI may not hold; percent-encoding them is the one repair that keeps the address.
+_NOT_IN_IRIS = re.compile(r'[\x00-\x20<>"{}|\\^`\[\]\x7f]')
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One statement of a lenient parse that was repaired (`new` IRI) or dropped (`new` None)."""
+
+    subject: str
+    predicate: str
+    old: str
+    new: str | None
+
+
+def repair_notes(quads: Iterator[Quad], notes: list[Repair]) -> Iterator[Quad]:
+    """The quads of a lenient parse without its repair notes, which are appended to `notes`."""
+    for quad in quads:
+        if quad.graph_name == REPAIRS:
+            subject, predicate, old, new = json.loads(quad.object.value)
+            notes.append(Repair(subject, predicate, old, new))
+        else:
+            yield quad
+
+
+_SUSPECT = re.compile(r'[\x00-\x20<>"{}|\\^`\[\]\x7f]|^(?![A-Za-z][A-Za-z0-9+.-]*:)')
+
+
+def _repaired(quads: Iterator[Quad]) -> Iterator[Quad]:
+    for quad in quads:
+        terms = [quad.subject, quad.predicate, quad.object, quad.graph_name]
+        # A regular expression finds the rare suspect IRI; only those are checked by building a term.
+        if not any(type(t) is NamedNode and _SUSPECT.search(t.value) for t in terms):
+            yield quad
+            continue
+        fixed = [_repair(t) if type(t) is NamedNode else t for t in terms]
+        if fixed == terms:
+            yield quad
+            continue
+        broken = next(t for t, f in zip(terms, fixed, strict=True) if f is not t)
+        replacement = next((f for t, f in zip(terms, fixed, strict=True) if f is not t), None)
+        note = [str(quad.subject), str(quad.predicate), broken.value, replacement.value if replacement else None]
+        yield Quad(REPAIRS, _DROPPED if replacement is None else _REPAIRED, Literal(json.dumps(note)), REPAIRS)
+        if all(f is not None for f in fixed):
+            yield Quad(*fixed[:3], fixed[3])
+
+
+def _repair(term: NamedNode) -> NamedNode | None:
+    """The term itself when valid; else its percent-encoded form when that is a valid IRI; else None."""
+    try:
+        NamedNode(term.value)
+        return term
+    except ValueError:
+        pass
+    repaired = repair_iri(term.value)
+    return NamedNode(repaired) if repaired is not None else None
+
+
+def repair_iri(value: str) -> str | None:
+    """`value` with the characters IRIs may not hold percent-encoded, if that makes a valid IRI; else None."""
+    encoded = _NOT_IN_IRIS.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), value)
+    try:
+        NamedNode(encoded)
+    except ValueError:
+        return None
+    return encoded
+
+
 class _CountingReader:
     """The child's stdin, counting the bytes the parser has read (for the expansion limit)."""
 
@@ -236,7 +313,7 @@ class _CountingReader:
 
 
 def _child() -> None:
-    memory, stack, max_depth, media_type, base_iri = sys.argv[1:6]
+    memory, stack, max_depth, media_type, base_iri, lenient = sys.argv[1:7]
     resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
     # A crash is expected here now and then; a core dump of it would cost the machine seconds of I/O.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -247,7 +324,11 @@ def _child() -> None:
         out = os.fdopen(1, "wb", buffering=_BLOCK)
         try:
             source = _CountingReader(sys.stdin.buffer)
-            quads = parse(source, RdfFormat.from_media_type(media_type), base_iri=base_iri or None)
+            fmt = RdfFormat.from_media_type(media_type)
+            if lenient == "True":
+                quads = _repaired(parse(source, fmt, base_iri=base_iri or None, lenient=True))
+            else:
+                quads = parse(source, fmt, base_iri=base_iri or None)
             sink = _DepthCheckedSink(out, int(max_depth), source)
             serialize(quads, sink, RdfFormat.N_QUADS)
             sink.write(b"\n")  # the serializer ends every line with one; this passes on nothing new
