@@ -50,7 +50,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # soft_wrap: a message stays one line however narrow the terminal (scripts grep it).
-err = Console(stderr=True, soft_wrap=True)
+# markup=False: messages hold file names, IRIs and cell texts, which are never console markup.
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
+def say(style: str, label: str, text: str = "") -> None:
+    """One line to stderr: `label` in `style`, then `text` as it is (file names, IRIs and loaders' messages
+    hold brackets, which console markup would read as tags: `LAYER[zoom]=1` printed as `LAYER=1`)."""
+    err.print(Text.assemble((label, style), text), highlight=False)
+
 
 EXIT_INVALID = 1
 EXIT_STORE = 3
@@ -136,7 +144,7 @@ class ServerTarget:
                 )
                 if answer.status_code >= 400:
                     raise StoreError(f"{self.url} refused graph {graph}: HTTP {answer.status_code} {answer.text[:300]}")
-                err.print(f"[green]sent[/] {graph} to {self.url}")
+                say("green", "sent", f" {graph} to {self.url}")
         return []
 
     @staticmethod
@@ -210,12 +218,12 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
         return opened
     except StoreError as error:
         if read_only_fallback and "in use" in str(error):
-            err.print(f"[yellow]note:[/] {location} is held by a running server; reading a snapshot of it.")
+            say("yellow", "note:", f" {location} is held by a running server; reading a snapshot of it.")
             try:
                 return _remember(open_store(_snapshot_of(Path(location)), read_only=True))
             except StoreError as inner:
                 error = inner
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_STORE) from None
 
 
@@ -233,7 +241,7 @@ def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
         _print_problem(problem)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     if result.ok:
-        err.print(f"[green]{label}[/] {counts}")
+        say("green", "{label}", f" {counts}")
 
 
 def _print_problem(problem: Problem) -> None:
@@ -253,7 +261,7 @@ def init(store: StoreOption = None) -> None:
     target = _open(store, taxonomy=False)
     triples = install_sdg_taxonomy(target, settings).triples
     target.flush()
-    err.print(f"[green]ready[/] {store or settings.store}: SDG taxonomy with {triples} triples")
+    say("green", "ready", f" {store or settings.store}: SDG taxonomy with {triples} triples")
 
 
 @command()
@@ -314,7 +322,7 @@ def _commit(
     """Write every graph of a load result, or nothing when it has errors (or `checks` say so)."""
     if not result.ok:
         _report(result, label=label)
-        err.print(f"[red]nothing written[/]: {len(result.errors)} error(s)")
+        say("red", "nothing written", f": {len(result.errors)} error(s)")
         raise typer.Exit(EXIT_INVALID)
     if checks is not None:
         new = load_guard.of_quads(q for quads in result.graphs.values() for q in quads)
@@ -330,7 +338,7 @@ def _commit(
             target, result, source=source, loader=loader, checksum=checksum, published_people=loader == "dcat-harvest"
         )
     except StoreError as error:
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_STORE) from None
     target.flush()
     _report(result, label=label, problems=checks is None)
@@ -412,7 +420,7 @@ class LoadChecks:
                 "if that is intended.",
             )
         if self.dry_run:
-            err.print("[yellow]dry run[/]: nothing written / Probelauf: nichts geschrieben")
+            say("yellow", "dry run", ": nothing written / Probelauf: nichts geschrieben")
             return False
         same = all(
             g in existing
@@ -423,14 +431,14 @@ class LoadChecks:
         )
         if same and load_guard.unchanged(old, new):
             # An identical reload writes nothing at all: no new modification time, no derived refresh.
-            err.print("[green]unchanged[/]: nothing written / unverändert: nichts geschrieben")
+            say("green", "unchanged", ": nothing written / unverändert: nichts geschrieben")
             return False
         return True
 
 
 def _refuse(message_de: str, message_en: str) -> None:
-    err.print(f"[red]error:[/] {message_de} / {message_en}", markup=True, highlight=False)
-    err.print("[red]nothing written[/]")
+    say("red", "error:", f" {message_de} / {message_en}")
+    say("red", "nothing written", "")
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -501,12 +509,12 @@ def load(
     """
     settings = _settings()
     if internal and public:
-        err.print("[red]error:[/] --internal and --public exclude each other")
+        say("red", "error:", " --internal and --public exclude each other")
         raise typer.Exit(2)
     checks = LoadChecks(settings, dry_run=dry_run, allow_removals=allow_removals)
     if server is not None:
         if not token:
-            err.print("[red]error:[/] --server needs an editor token: --token or QUERSCHNITT_TOKEN")
+            say("red", "error:", " --server needs an editor token: --token or QUERSCHNITT_TOKEN")
             raise typer.Exit(2)
         target = _remember_server(ServerTarget(server, token))
         try:
@@ -530,7 +538,7 @@ def load(
     elif all(is_rdf_file(p) for p in paths):
         _load_rdf(paths, name=name, internal=internal, store=store, settings=settings, checks=checks)
     else:
-        err.print("[red]error:[/] give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
+        say("red", "error:", " give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
         raise typer.Exit(2)
 
 
@@ -551,7 +559,7 @@ def _load_sheets(
 
     missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/] {missing[0]}: no such file or folder")
+        say("red", "error:", f" {missing[0]}: no such file or folder")
         raise typer.Exit(EXIT_INVALID)
     name = name or _source_name(paths[0])
     target = _open(store, taxonomy=not checks.dry_run)
@@ -653,7 +661,7 @@ def _load_rdf(
         return
     infos = _write_rdf(target, paths, quads, visibility=visibility)
     for info in infos:
-        err.print(f"[green]loaded[/] {info.iri}: {info.triples} triples ({info.visibility.value})", markup=False)
+        say("green", "loaded", f" {info.iri}: {info.triples} triples ({info.visibility.value})")
 
 
 def _load_quad_files(
@@ -714,7 +722,7 @@ def _load_quad_files(
 def _require_files(paths: list[Path]) -> None:
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        err.print(f"[red]error:[/] {missing[0]}: no such file", markup=False)
+        say("red", "error:", f" {missing[0]}: no such file")
         raise typer.Exit(EXIT_INVALID)
 
 
@@ -757,7 +765,7 @@ def _write_rdf(target, paths: list[Path], quads, *, visibility: dict[str, Visibi
 
 def _print_text(text: str) -> None:
     """Print a message as it is: file names, IRIs and loaders' texts hold brackets that are not markup."""
-    err.print(text, markup=False, highlight=False)
+    err.print(text)
 
 
 def _load_dcat(
@@ -776,7 +784,7 @@ def _load_dcat(
     from loaders.dcat import harvest
 
     if len(sources) != 1:
-        err.print("[red]error:[/] harvest one catalog at a time")
+        say("red", "error:", " harvest one catalog at a time")
         raise typer.Exit(2)
     source = sources[0]
     name = name or (urlsplit(source).hostname or Path(source).stem).replace(".", "-")
@@ -834,7 +842,7 @@ def sdg_texts(
     from loaders.sdg import load_official_texts
 
     if kos is None and translations is None:
-        err.print("[red]error:[/] give --kos, --translations or both")
+        say("red", "error:", " give --kos, --translations or both")
         raise typer.Exit(2)
     settings = _settings()
     graph = settings.graph_iri("sdg-texts")
@@ -860,7 +868,7 @@ def template(path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx
     from loaders.staff import write_template
 
     write_template(path)
-    err.print(f"[green]wrote[/] {path}")
+    say("green", "wrote", f" {path}")
 
 
 catalog_app = typer.Typer(help="The DCAT-AP.de catalog of the public datasets.", no_args_is_help=True)
@@ -885,15 +893,15 @@ def catalog_check(
     try:
         problems = check_store(target, _settings(), shapes_dir=shapes, vocab_dir=vocab)
     except CatalogCheckError as error:
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(2) from None
     for problem in problems:
         _print_problem(problem)
     violations = errors(problems)
     if violations:
-        err.print(f"[red]{len(violations)} violation(s)[/] in the catalog")
+        say("red", "{len(violations)} violation(s)", " in the catalog")
         raise typer.Exit(EXIT_INVALID)
-    err.print(f"[green]valid[/]: the catalog conforms to DCAT-AP.de 3.0 ({len(problems)} warning(s))")
+    say("green", "valid", f": the catalog conforms to DCAT-AP.de 3.0 ({len(problems)} warning(s))")
 
 
 RESULT_FORMATS = {
@@ -937,7 +945,7 @@ def query(
         pairs = _param_pairs(ctx.args)
         sparql, substitutions = _resolve_query(text, pairs)
     except (ParameterError, NamedQueryError) as error:
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_INVALID) from None
     target = _open(store, read_only_fallback=True)
     if text in gap_notes.REPORT_LEVELS:
@@ -945,7 +953,7 @@ def query(
     try:
         result = target.query(sparql, include_internal=True, substitutions=substitutions)
     except SyntaxError as error:
-        err.print(f"[red]error:[/] invalid SPARQL: {error}")
+        say("red", "error:", f" invalid SPARQL: {error}")
         raise typer.Exit(EXIT_INVALID) from None
     _print_result(result, output_format)
 
@@ -962,8 +970,8 @@ def _say_what_the_report_cannot_show(target: EmbeddedStore, report_level: str | 
 
     found = gap_notes.notes(report_level, select)
     for note in found:
-        label = "[red]error:[/]" if note.blocking else "[yellow]note:[/]"
-        err.print(label, f"{note.message_de} / {note.message_en}", markup=True, highlight=False)
+        style, label = ("red", "error:") if note.blocking else ("yellow", "note:")
+        say(style, label, f" {note.message_de} / {note.message_en}")
     if any(note.blocking for note in found):
         raise typer.Exit(EXIT_INVALID)
 
@@ -1012,16 +1020,12 @@ def _print_result(result, output_format: str) -> None:
         elif output_format in RESULT_FORMATS:
             result.serialize(out, RESULT_FORMATS[output_format])
         else:
-            err.print(
-                f"[red]error:[/] --format {output_format} is not for SELECT results; use table, csv, tsv, json, xml"
-            )
+            say("red", "error:", f" --format {output_format} is not for SELECT results; use table, csv, tsv, json, xml")
             raise typer.Exit(2)
         return
     rdf_format = GRAPH_FORMATS.get("nt" if output_format == "table" else output_format)
     if rdf_format is None:
-        err.print(
-            f"[red]error:[/] --format {output_format} is not for graph results; use ttl, nt, nq, trig, jsonld, rdf"
-        )
+        say("red", "error:", f" --format {output_format} is not for graph results; use ttl, nt, nq, trig, jsonld, rdf")
         raise typer.Exit(2)
     result.serialize(out, rdf_format)
 
@@ -1078,7 +1082,7 @@ def export(
         return
     formats = {"nq": RdfFormat.N_QUADS, "trig": RdfFormat.TRIG}
     if output_format not in formats:
-        err.print("[red]error:[/] --format must be nq or trig")
+        say("red", "error:", " --format must be nq or trig")
         raise typer.Exit(2)
     target = _open(store, read_only_fallback=True)
     with contextlib.ExitStack() as stack:
@@ -1105,9 +1109,9 @@ def validate(store: StoreOption = None) -> None:
         _print_problem(problem)
     errors = [p for p in problems if p.severity.value == "error"]
     if errors:
-        err.print(f"[red]{len(errors)} violation(s)[/]")
+        say("red", "{len(errors)} violation(s)", "")
         raise typer.Exit(EXIT_INVALID)
-    err.print("[green]valid[/]: the data conforms to the shapes")
+    say("green", "valid", ": the data conforms to the shapes")
 
 
 @command()
@@ -1128,14 +1132,14 @@ def backup(
             target = _remember(open_store(location, **settings.remote_options()))
         except StoreLocked:
             # A server holds the store: copy a read-only snapshot of it, as the reading commands read one.
-            err.print(f"[yellow]note:[/] {location} is held by a running server; backing up a snapshot of it.")
+            say("yellow", "note:", f" {location} is held by a running server; backing up a snapshot of it.")
             backup_snapshot(Path(location), target_dir)
         else:
             target.backup(target_dir)
     except StoreError as error:
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_STORE) from None
-    err.print(f"[green]backup written[/] to {target_dir}")
+    say("green", "backup written", f" to {target_dir}")
 
 
 @command()
@@ -1152,7 +1156,6 @@ def restore(
     Example: querschnitt restore ./backups/2026-11-26
     Example: querschnitt restore ./backups/2026-11-26 --store http://127.0.0.1:8890/sparql
     """
-    from rich.markup import escape
 
     from api.store import StoreLocked, restore_directory
 
@@ -1172,9 +1175,9 @@ def restore(
             moved = restore_directory(source, Path(location), replace=replace)
             done = f"{source} to {location}" + (f"; the previous store is now {moved}" if moved else "")
     except (StoreError, OSError) as error:
-        err.print(f"[red]error:[/] {escape(str(error))}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_STORE if isinstance(error, StoreLocked | OSError) else EXIT_INVALID) from None
-    err.print(f"[green]restored[/] {escape(done)}")
+    say("green", "restored", f" {done}")
 
 
 @command()
@@ -1202,12 +1205,14 @@ def serve(
     if store:
         settings = settings.model_copy(update={"store": store})
     settings = settings.served_at(host, port)
-    err.print(f"Querschnitt at {settings.public_url} (links use this address: QUERSCHNITT_PUBLIC_URL)", markup=False)
+    err.print(f"Querschnitt at {settings.public_url} (links use this address: QUERSCHNITT_PUBLIC_URL)")
     if workers > 1:
         if not settings.store.startswith(("http://", "https://")):
-            err.print(
-                "[red]error:[/] --workers > 1 needs a remote store (--store http://…/sparql): "
-                "an embedded store can be opened by one process only"
+            say(
+                "red",
+                "error:",
+                " --workers > 1 needs a remote store (--store http://…/sparql): "
+                "an embedded store can be opened by one process only",
             )
             raise typer.Exit(2)
         # Each worker process builds its own app from the environment (uvicorn's factory mode).
@@ -1267,12 +1272,10 @@ def suggest_targets(
     from suggest.batch import COLUMNS, InputError, Item, rank_rows, read_items
 
     if output_format not in ("table", "csv", "json"):
-        err.print(f"[red]error:[/] --format {output_format}: use table, csv or json")
+        say("red", "error:", f" --format {output_format}: use table, csv or json")
         raise typer.Exit(2)
     if sum(x is not None for x in (text, input_path, sheets)) != 1:
-        err.print(
-            '[red]error:[/] give a text, --input FILE or --sheets FILE (querschnitt suggest "Ausbau der Radwege")'
-        )
+        say("red", "error:", ' give a text, --input FILE or --sheets FILE (querschnitt suggest "Ausbau der Radwege")')
         raise typer.Exit(2)
     if store:
         from api.suggest_routes import suggester_for
@@ -1286,11 +1289,11 @@ def suggest_targets(
         try:
             filled = fill_workbook(sheets, suggester, top=top)
         except (InputError, OSError) as error:
-            err.print(f"[red]error:[/] {error}")
+            say("red", "error:", f" {error}")
             raise typer.Exit(EXIT_INVALID) from None
         for sheet, count in filled.items():
             err.print(f"{sheet}: {count} row(s) without SDG links got sdg_vorschlag")
-        err.print(f"[green]wrote[/] {sheets}")
+        say("green", "wrote", f" {sheets}")
         return
     if text is not None and output_format == "table":
         table = Table("Unterziel", "Bezeichnung", "Score", "Hinweise (evidence)")
@@ -1301,7 +1304,7 @@ def suggest_targets(
     try:
         items = read_items(input_path) if input_path is not None else [Item("1", text or "", description)]
     except (InputError, OSError, UnicodeDecodeError) as error:
-        err.print(f"[red]error:[/] {error}")
+        say("red", "error:", f" {error}")
         raise typer.Exit(EXIT_INVALID) from None
     rows = list(rank_rows(suggester, items, top=top))
     if output_format == "csv":

@@ -441,3 +441,17 @@ def test_a_harvest_of_ckan_plain_json_is_refused_and_keeps_the_harvested_source(
     result = run("load", ckan, "--dcat", "--name", "portal", "--store", store)
     assert result.exit_code == 1 and "dcat:Dataset" in result.output
     assert nquads(store) == before
+
+
+def test_loader_messages_keep_their_brackets(tmp_path):
+    folder = tmp_path / "kleinstadt"
+    folder.mkdir()
+    for source in (ROOT / "tests" / "data" / "staff" / "good").glob("*.csv"):
+        (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    projects = folder / "projects.csv"
+    projects.write_text(
+        projects.read_text(encoding="utf-8").replace(";66;", ";Amt [alt] LAYER[zoom]=1;", 1), encoding="utf-8"
+    )
+    result = run("load", folder, "--store", tmp_path / "s")
+    assert result.exit_code == 1
+    assert "Amt [alt] LAYER[zoom]=1" in result.output
