@@ -17,9 +17,9 @@ link in the internal graph instead, since publishing the link would publish the 
 when stays internal in either case. Rejections are never public; they only keep a suggestion from being
 offered again and count as negative examples for the staff's suggester.
 
-Both graphs are written through the store's `update_graphs`, so the metadata and the derived graphs (which
-the gap queries read) change in the same transaction; when both graphs exist already, one transaction
-writes both.
+Both graphs are written through the store's own writers, so the metadata and the derived graphs (which
+the gap queries read) change in the same transaction as the data: the first decision creates each graph
+with `replace_graph` (with its visibility), later ones add to both in one `update_graphs` transaction.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from api import ui
 from api.auth import Role
@@ -182,6 +182,8 @@ def staff_suggestions(request: Request) -> Suggester:
 
 
 _CACHE_LOCK = threading.Lock()
+# The first decisions create the graphs by replacing them: two at once must not replace each other's.
+_WRITE_LOCK = threading.Lock()
 
 
 def suggest_for(suggester: Suggester, item: Item, *, top: int = TOP) -> list[Suggestion]:
@@ -224,25 +226,41 @@ def decide(
     parts = {decisions_graph: record}
     if public_item:
         parts[public_graph] = [Triple(item, DCT.subject, target_node)]
-    known = {g.iri for g in store.graphs(include_internal=True)}
     visibility = {public_graph: Visibility.PUBLIC, decisions_graph: Visibility.INTERNAL}
     source = "Querschnitt: Vorschläge prüfen / suggestion review"
-    if all(g in known for g in parts):
-        _write(store, parts, visibility=None, source=source)  # one transaction: each graph keeps its visibility
-    else:
-        for graph, triples in parts.items():  # the first decision creates the graphs, each with its own
-            _write(store, {graph: triples}, visibility=visibility[graph] if graph not in known else None, source=source)
+    with _WRITE_LOCK:
+        known = {g.iri for g in store.graphs(include_internal=True)}
+        existing = {g: triples for g, triples in parts.items() if g in known}
+        for graph, triples in parts.items():
+            if graph not in known:
+                # The first decision creates the graph, with its own visibility. Not `update_graphs`: on
+                # Virtuoso its metadata refresh registers no graph that has no entry yet (the data is written,
+                # the graph stays invisible); `replace_graph` of a graph that does not exist loses nothing.
+                store.replace_graph(
+                    graph,
+                    (Quad(t.subject, t.predicate, t.object, NamedNode(graph)) for t in triples),
+                    visibility=visibility[graph],
+                    source=source,
+                    loader=LOADER,
+                    checksum=_checksum(triples),
+                )
+        if existing:
+            _write(store, existing, source=source)  # one transaction; each graph keeps its visibility
     return decision.value
 
 
-def _write(store, parts: dict[str, list[Triple]], *, visibility: Visibility | None, source: str) -> None:
+def _write(store, parts: dict[str, list[Triple]], *, source: str) -> None:
+    """Add triples to existing graphs in one update; their metadata and the derived graphs follow."""
     body = " ".join(
         f"GRAPH {NamedNode(graph)} {{\n{serialize(triples, format=RdfFormat.N_TRIPLES).decode()}\n}}"
         for graph, triples in parts.items()
     )
-    update = f"INSERT DATA {{ {body} }}"
-    checksum = "sha256:" + hashlib.sha256(update.encode()).hexdigest()
-    store.update_graphs(update, list(parts), source=source, loader=LOADER, checksum=checksum, visibility=visibility)
+    checksum = _checksum([t for triples in parts.values() for t in triples])
+    store.update_graphs(f"INSERT DATA {{ {body} }}", list(parts), source=source, loader=LOADER, checksum=checksum)
+
+
+def _checksum(triples: list[Triple]) -> str:
+    return "sha256:" + hashlib.sha256(serialize(triples, format=RdfFormat.N_TRIPLES)).hexdigest()
 
 
 # -- pages -----------------------------------------------------------------------------------------
