@@ -109,33 +109,39 @@ def graph_iris(base: str) -> tuple[str, str]:
     return f"{base}graph/{PUBLIC_LINKS}", f"{base}graph/{DECISIONS}"
 
 
-def decisions(store, *, accepted: bool) -> dict[str, set[str]]:
-    """Item IRI → target notations staff accepted (or rejected) for it."""
+def decisions(store, *, accepted: bool, only: str | None = None) -> dict[str, set[str]]:
+    """Item IRI → target notations staff accepted (or rejected) for it (for the item `only` if given)."""
     index = SdgIndex.builtin()
     out: dict[str, set[str]] = {}
-    for row in store.query(_DECIDED % ("generated" if accepted else "invalidated"), include_internal=True):
+    query = _DECIDED % ("generated" if accepted else "invalidated")
+    for row in store.query(query, include_internal=True, substitutions=_only(only)):
         for code in _target_codes(index, row["target"].value):
             out.setdefault(row["item"].value, set()).add(code)
     return out
 
 
-def items(store) -> dict[str, Item]:
-    """Every project, dataset and indicator staff see, with texts, linked targets and rejected targets."""
+def _only(iri: str | None) -> dict[str, NamedNode] | None:
+    return {"item": NamedNode(iri)} if iri else None
+
+
+def items(store, *, only: str | None = None) -> dict[str, Item]:
+    """Every project, dataset and indicator staff see (or the one IRI `only`: an entity page must not scan
+    the store), with texts, linked targets and rejected targets."""
     index = SdgIndex.builtin()
     found: dict[str, Item] = {}
-    for row in store.query(_ITEMS, include_internal=True):
+    for row in store.query(_ITEMS, include_internal=True, substitutions=_only(only)):
         iri = row["item"].value
         item = found.setdefault(iri, Item(iri, KINDS[row["type"].value]))
         for name, values in (("title", item.titles), ("text", item.texts)):
             value = row[name].value if row[name] is not None else None
             if value and value not in values:
                 values.append(value)
-    for row in store.query(_LINKS, include_internal=True):
+    for row in store.query(_LINKS, include_internal=True, substitutions=_only(only)):
         item = found.get(row["item"].value)
         for code in _target_codes(index, row["subject"].value) if item else ():
             if code not in item.linked:
                 item.linked.append(code)
-    for iri, codes in decisions(store, accepted=False).items():
+    for iri, codes in decisions(store, accepted=False, only=only).items():
         if iri in found:
             found[iri].rejected |= codes
     return found
@@ -335,7 +341,7 @@ def entity_suggestions(request: Request, page: ui.Page, labels: ui.Labels, iri: 
     if not page.staff:
         return None
     store = request.app.state.store
-    item = items(store).get(iri)
+    item = items(store, only=iri).get(iri)
     if item is None:
         return None
     item.suggestions = suggest_for(staff_suggestions(request), item)
@@ -375,7 +381,7 @@ def _decision(request: Request, item_iri: str, target: str, next: str, *, accept
     if refused is not None:
         return refused
     store = request.app.state.store
-    found = items(store).get(item_iri)
+    found = items(store, only=item_iri).get(item_iri)
     if found is None or _target_codes(SdgIndex.builtin(), SDG[target].value) != [target]:
         return ui.render(page, "error.html", {"title": page.t("review.unknown"), "status": 422}, status=422)
     if target not in found.linked:

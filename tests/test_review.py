@@ -132,6 +132,13 @@ def test_a_rejected_suggestion_is_remembered_and_not_offered_again(store):
     assert subjects(store, PROJECT, staff=True) == set()
 
 
+def test_one_item_is_read_alone_as_it_is_read_among_all(store):
+    decide(store, BASE, PROJECT, "11.2", accepted=False, role=Role.EDITOR)
+    decide(store, BASE, PROJECT, "3.6", accepted=True, role=Role.EDITOR)
+    assert items(store, only=PROJECT) == {PROJECT: items(store)[PROJECT]}
+    assert items(store, only=PROJECT)[PROJECT].rejected == {"11.2"}
+
+
 def test_an_item_with_an_accepted_target_is_no_longer_open(store):
     decide(store, BASE, PROJECT, "11.2", accepted=True, role=Role.EDITOR)
     found = items(store)
@@ -233,3 +240,8 @@ def test_entity_pages_show_suggestions_to_staff_and_buttons_to_editors(client):
     reader = client.get(path, headers=READER).text
     assert "section-suggestions" in reader and not offered(reader)
     assert (PROJECT, "11.2") in offered(client.get(path, headers=EDITOR).text)
+
+
+def test_the_review_page_speaks_english_when_asked(client):
+    page = client.get("/suggestions", params={"lang": "en"}, headers=EDITOR).text
+    assert "<h1>Review SDG suggestions</h1>" in page and ">Accept<" in page and ">Reject<" in page
