@@ -39,11 +39,10 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 from api import ui
 from api.auth import Role
 from api.store import Visibility
-from api.suggest_routes import _target_codes, store_examples, store_official_texts
+from api.suggest_routes import SuggestionCache, _target_codes
 from loaders.sdg import SdgIndex
 from loaders.vocab import DCAT, DCT, PROV, QS, RDF, RDFS, SDG, XSD
 from suggest import Suggester, Suggestion
-from suggest.knowledge import Knowledge
 
 router = APIRouter(include_in_schema=False)
 
@@ -147,35 +146,20 @@ def items(store, *, only: str | None = None) -> dict[str, Item]:
     return found
 
 
-class StaffSuggestions:
-    """The staff's suggester for the store as it is now: built-in knowledge and official texts (the index,
-    rebuilt only when the official texts change) plus every item staff see as an example, and the
-    rejections as negative examples (cheap to relearn after each decision)."""
+class StaffSuggestions(SuggestionCache):
+    """The staff's suggester: every graph staff see, with each item's rejected targets as negative examples."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._base: tuple[str, Suggester] | None = None
-        self._current: tuple[tuple, Suggester] | None = None
+        super().__init__(include_internal=True)
 
-    def get(self, store) -> Suggester:
+    def get(self, store, **_) -> Suggester:
         """The suggester for the store's current graphs (all of them: staff see internal titles anyway)."""
-        key = tuple(sorted((g.iri, g.checksum, g.triples, g.modified) for g in store.graphs(include_internal=True)))
-        with self._lock:
-            if self._current is not None and self._current[0] == key:
-                return self._current[1]
-            texts = store_official_texts(store)
-            digest = hashlib.sha256(repr(sorted(texts.items())).encode()).hexdigest()
-            if self._base is None or self._base[0] != digest:
-                self._base = (digest, Suggester(Knowledge.builtin(texts)))
-            suggester = self._base[1].without_examples()
-            suggester.add_examples(store_examples(store, include_internal=True))
-            found = items(store)
-            suggester.add_examples(
-                ((" ".join([*i.titles, *i.texts]), sorted(i.rejected), i.title) for i in found.values() if i.rejected),
-                rejected=True,
-            )
-            self._current = (key, suggester)
-            return suggester
+
+        def rejections():
+            found = items(store).values()
+            return ((" ".join([*i.titles, *i.texts]), sorted(i.rejected), i.title) for i in found if i.rejected)
+
+        return super().get(store, negative=rejections)
 
 
 def staff_suggestions(request: Request) -> Suggester:

@@ -245,3 +245,11 @@ def test_entity_pages_show_suggestions_to_staff_and_buttons_to_editors(client):
 def test_the_review_page_speaks_english_when_asked(client):
     page = client.get("/suggestions", params={"lang": "en"}, headers=EDITOR).text
     assert "<h1>Review SDG suggestions</h1>" in page and ">Accept<" in page and ">Reject<" in page
+
+
+def test_the_public_suggest_route_learns_an_accepted_link_at_once(client):
+    client.post("/api/suggest", json={"title": "Radverkehrskonzept für die Altstadt"})  # builds the index first
+    client.post("/suggestions/accept", data={"item": PROJECT, "target": "3.6"}, headers=EDITOR)
+    found = client.post("/api/suggest", json={"title": "Radverkehrskonzept für die Altstadt"}).json()["suggestions"]
+    evidence = next(s["evidence"] for s in found if s["target"] == "3.6")
+    assert "wie: Radverkehrskonzept für die Innenstadt" in evidence
