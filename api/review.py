@@ -74,14 +74,14 @@ SELECT ?item ?subject WHERE {
   ?item a ?type ; dct:subject|qs:contributesTo ?subject .
 }
 """
-# Two plain queries rather than a UNION with BIND: the same answer on both store kinds.
+# The decisions of one verdict (prov:generated: accepted, prov:invalidated: rejected); one plain query per
+# verdict rather than a UNION with BIND, which gives the same answer on both store kinds.
 _DECIDED = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-SELECT ?item ?target ?time WHERE {
+SELECT ?item ?target WHERE {
   ?decision a prov:Activity ; prov:used ?item ; prov:%s ?link .
   ?link rdf:object ?target .
-  OPTIONAL { ?decision prov:endedAtTime ?time }
 }
 """
 

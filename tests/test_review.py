@@ -253,3 +253,9 @@ def test_the_public_suggest_route_learns_an_accepted_link_at_once(client):
     found = client.post("/api/suggest", json={"title": "Radverkehrskonzept für die Altstadt"}).json()["suggestions"]
     evidence = next(s["evidence"] for s in found if s["target"] == "3.6")
     assert "wie: Radverkehrskonzept für die Innenstadt" in evidence
+
+
+def test_the_return_address_stays_on_this_site(client):
+    data = {"item": PROJECT, "target": "11.2", "next": "https://elsewhere.example/"}
+    response = client.post("/suggestions/reject", data=data, headers=EDITOR, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/?done=rejected")
