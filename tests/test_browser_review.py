@@ -1,10 +1,10 @@
 """Reviewing SDG suggestions in a real headless Chromium (issue 16): an editor signs in, accepts one
 suggestion with the keyboard and rejects another with the mouse; the accepted link shows in the gap report
-at once, for staff and for everyone, and the rejected one is not offered again.
+at once (the public report, which anonymous visitors read), and the rejected one is not offered again.
 
 Runs like tests/test_browser.py (Debian's chromium and chromium-driver, Selenium, axe-core from
-tests/.axe) over the demo municipality on an embedded store; the store-side write on both store kinds is
-tested in tests/test_review.py. Saves docs/screenshots/review.png for the README.
+tests/.axe) over the demo municipality, on embedded Oxigraph and on Virtuoso (`backend`). Saves
+docs/screenshots/review.png for the README.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-import api.store
 from api.app import create_app
 from api.demo import load_demo
 from api.testing import EDITOR_TOKEN, LiveServer, make_settings
@@ -41,8 +40,10 @@ REJECTED_PROJECT = "Integriertes Klimaschutzkonzept"
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[LiveServer]:
-    store = api.store.open_store("memory")  # with the derived graphs the gap reports read, as served
+def site(backend) -> Iterator[LiveServer]:
+    """The demo on each store kind (`backend`: embedded Oxigraph, Virtuoso), with the derived graphs the gap
+    reports read, as served; the module's tests run in order on each."""
+    store = backend.new(derived=True)
     load_demo(store, make_settings())
     with LiveServer(create_app(make_settings(), store=store)) as server:
         yield server
@@ -163,7 +164,9 @@ def test_the_review_page_has_no_serious_accessibility_violations(editor):
     assert serious == []
 
 
-def test_screenshot_of_the_review_page_for_the_readme(editor, tmp_path):
+def test_screenshot_of_the_review_page_for_the_readme(editor, backend, tmp_path):
+    if backend.name != "embedded":
+        pytest.skip("one screenshot is enough: the embedded store's")
     height = editor.execute_script("return document.documentElement.scrollHeight")
     editor.set_window_size(WIDTH, min(height + 40, 4000))
     shot = tmp_path / "review.png"
