@@ -331,6 +331,9 @@ def entity_suggestions(request: Request, page: ui.Page, labels: ui.Labels, iri: 
     item.suggestions = suggest_for(staff_suggestions(request), item)
     view = item_view(request, labels, item)
     view["editor"] = page.principal.role >= Role.EDITOR
+    done = request.query_params.get("done")  # back from a decision posted on this page
+    view["done"] = done if done in ("accepted", "rejected") else None
+    view["done_target"] = request.query_params.get("target", "")
     return view
 
 

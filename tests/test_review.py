@@ -259,3 +259,12 @@ def test_the_return_address_stays_on_this_site(client):
     data = {"item": PROJECT, "target": "11.2", "next": "https://elsewhere.example/"}
     response = client.post("/suggestions/reject", data=data, headers=EDITOR, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/?done=rejected")
+
+
+def test_a_decision_on_an_entity_page_returns_to_it_with_a_notice(client):
+    path = "/page/project/radverkehrskonzept-innenstadt"
+    data = {"item": PROJECT, "target": "11.2", "next": path}
+    response = client.post("/suggestions/accept", data=data, headers=EDITOR, follow_redirects=False)
+    assert response.headers["location"].startswith(f"{path}?done=accepted")
+    page = client.get(response.headers["location"], headers=EDITOR).text
+    assert 'id="review-done"' in page and "Übernommen: 11.2" in page
