@@ -5,10 +5,12 @@ which stands for its targets) with their top suggestions, and accept or reject e
 suggestions on entity pages; only editors get the buttons and may post decisions.
 
 **Where a decision goes, and why two graphs.** Every decision is one PROV record in the internal graph
-`{base}graph/sdg-suggestions-internal`: a `prov:Activity` that `prov:used` the item and either
-`prov:generated` (accepted) or `prov:invalidated` (rejected) the reified link (`rdf:Statement` of
-`<item> dct:subject <target>`), `prov:wasAssociatedWith` the token's role (`urn:querschnitt:role:editor`;
-tokens name roles, not people, so no person's name or address is ever written) and `prov:endedAtTime`.
+`{base}graph/sdg-suggestions-internal`: the suggested link, reified (`rdf:Statement` of `<item> dct:subject
+<target>`), `prov:wasGeneratedBy` (accepted) or `prov:wasInvalidatedBy` (rejected) a `prov:Activity` that
+`prov:wasAssociatedWith` the token's role (`urn:querschnitt:role:editor`; tokens name roles, not people, so
+no person's name or address is ever written) and `prov:endedAtTime`. The activity does not `prov:used` the
+item: projects are `prov:Activity`s that `prov:used` their datasets (docs/model.md), and a decision must
+not read as a project using a dataset.
 An accepted link itself, the bare `<item> dct:subject <target>`, goes into the public graph
 `{base}graph/sdg-suggestions` when a public graph describes the item: a link between a published project
 or dataset and a UN target is no personal data, and the gap reports everyone reads must show it at once
@@ -74,14 +76,14 @@ SELECT ?item ?subject WHERE {
   ?item a ?type ; dct:subject|qs:contributesTo ?subject .
 }
 """
-# The decisions of one verdict (prov:generated: accepted, prov:invalidated: rejected); one plain query per
-# verdict rather than a UNION with BIND, which gives the same answer on both store kinds.
+# The decisions of one verdict (prov:wasGeneratedBy: accepted, prov:wasInvalidatedBy: rejected); one plain
+# query per verdict rather than a UNION with BIND, which gives the same answer on both store kinds.
 _DECIDED = """
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 SELECT ?item ?target WHERE {
-  ?decision a prov:Activity ; prov:used ?item ; prov:%s ?link .
-  ?link rdf:object ?target .
+  ?link prov:%s ?decision ; rdf:subject ?item ; rdf:object ?target .
+  ?decision a prov:Activity .
 }
 """
 
@@ -112,7 +114,7 @@ def decisions(store, *, accepted: bool, only: str | None = None) -> dict[str, se
     """Item IRI → target notations staff accepted (or rejected) for it (for the item `only` if given)."""
     index = SdgIndex.builtin()
     out: dict[str, set[str]] = {}
-    query = _DECIDED % ("generated" if accepted else "invalidated")
+    query = _DECIDED % ("wasGeneratedBy" if accepted else "wasInvalidatedBy")
     for row in store.query(query, include_internal=True, substitutions=_only(only)):
         for code in _target_codes(index, row["target"].value):
             out.setdefault(row["item"].value, set()).add(code)
@@ -197,8 +199,6 @@ def decide(
     record = [
         Triple(decision, RDF.type, PROV.Activity),
         Triple(decision, RDFS.label, Literal(f"SDG-Vorschlag {target} {verdict}", language="de")),
-        Triple(decision, PROV.used, item),
-        Triple(decision, PROV.generated if accepted else PROV.invalidated, link),
         Triple(decision, PROV.wasAssociatedWith, agent),
         Triple(decision, PROV.endedAtTime, Literal(now.isoformat(timespec="seconds"), datatype=XSD.dateTime)),
         Triple(agent, RDF.type, PROV.Agent),
@@ -207,6 +207,7 @@ def decide(
         Triple(link, RDF.subject, item),
         Triple(link, RDF.predicate, DCT.subject),
         Triple(link, RDF.object, target_node),
+        Triple(link, PROV.wasGeneratedBy if accepted else PROV.wasInvalidatedBy, decision),
     ]
     public_item = accepted and bool(
         store.query(f"ASK {{ {item} a ?type }}", include_internal=False)  # described by a public graph

@@ -98,9 +98,9 @@ def test_the_public_graph_holds_the_bare_link_and_the_internal_one_who_and_when(
     assert graphs[PUBLIC_LINKS] is Visibility.PUBLIC and graphs[DECISIONS] is Visibility.INTERNAL
     public = store.query("SELECT ?p { ?s ?p ?o }", default_graphs=[PUBLIC_LINKS], include_internal=True)
     assert {row["p"].value for row in public} == {DCT.subject.value}
-    record = f"""SELECT ?agent ?time ?target {{ ?d a <{PROV.Activity.value}> ; <{PROV.used.value}> <{PROJECT}> ;
-      <{PROV.generated.value}> ?link ; <{PROV.wasAssociatedWith.value}> ?agent ; <{PROV.endedAtTime.value}> ?time .
-      ?link <{RDF.object.value}> ?target }}"""
+    record = f"""SELECT ?agent ?time ?target {{ ?link <{RDF.subject.value}> <{PROJECT}> ; <{RDF.object.value}> ?target ;
+      <{PROV.wasGeneratedBy.value}> ?d . ?d a <{PROV.Activity.value}> ; <{PROV.wasAssociatedWith.value}> ?agent ;
+      <{PROV.endedAtTime.value}> ?time }}"""
     assert [r["agent"].value for r in store.query(record, include_internal=False)] == []
     (row,) = list(store.query(record, include_internal=True))
     assert row["agent"].value == "urn:querschnitt:role:editor"
@@ -268,3 +268,9 @@ def test_a_decision_on_an_entity_page_returns_to_it_with_a_notice(client):
     assert response.headers["location"].startswith(f"{path}?done=accepted")
     page = client.get(response.headers["location"], headers=EDITOR).text
     assert 'id="review-done"' in page and "Übernommen: 11.2" in page
+
+
+def test_a_decision_does_not_read_as_a_project_using_the_dataset(store):
+    decide(store, BASE, DATASET, "11.2", accepted=False, role=Role.EDITOR)
+    users = store.query(f"SELECT ?x {{ ?x <{PROV.used.value}> <{DATASET}> }}", include_internal=True)
+    assert list(users) == []
