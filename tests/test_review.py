@@ -6,15 +6,18 @@ public project and dataset without SDG links, and one project only an internal g
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 from pyoxigraph import Literal, NamedNode, Quad
+from typer.testing import CliRunner
 
 from api import derived
 from api.app import create_app
 from api.auth import Role
+from api.cli import app as cli
 from api.demo import install_sdg_taxonomy
 from api.named_queries import QueryRegistry
 from api.review import StaffSuggestions, decide, graph_iris, items, suggest_for
@@ -274,3 +277,16 @@ def test_a_decision_does_not_read_as_a_project_using_the_dataset(store):
     decide(store, BASE, DATASET, "11.2", accepted=False, role=Role.EDITOR)
     users = store.query(f"SELECT ?x {{ ?x <{PROV.used.value}> <{DATASET}> }}", include_internal=True)
     assert list(users) == []
+
+
+def test_the_cli_with_a_store_learns_the_rejections_too(tmp_path):
+    on_disk = tmp_path / "store"
+    store = small_municipality(_derived(EmbeddedStore(on_disk)))
+    text = "Radverkehrskonzept für die Altstadt"
+    before = {s.target: s.score for s in SUGGESTIONS.get(store).suggest(text, top=20)}
+    decide(store, BASE, PROJECT, "11.2", accepted=False, role=Role.EDITOR)
+    store.close()
+    result = CliRunner().invoke(cli, ["suggest", text, "--top", "20", "--format", "json", "--store", str(on_disk)])
+    assert result.exit_code == 0, result.output
+    after = {s["target"]: s["score"] for s in json.loads(result.stdout)}
+    assert after.get("11.2", 0.0) < before["11.2"]
