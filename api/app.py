@@ -19,6 +19,7 @@ from api import (
     observability,
     publishing,
     query_routes,
+    review,
     search,
     sparql,
     suggest_routes,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         query_routes.router_for(app.state.queries),
         facade.router,
         suggest_routes.router,
+        review.router,
         docs_page.router,
         ui.router,
     ):

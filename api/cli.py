@@ -1278,9 +1278,10 @@ def suggest_targets(
         say("red", "error:", ' give a text, --input FILE or --sheets FILE (querschnitt suggest "Ausbau der Radwege")')
         raise typer.Exit(2)
     if store:
-        from api.suggest_routes import suggester_for
+        from api.review import StaffSuggestions
 
-        suggester = suggester_for(_open(store, read_only_fallback=True), include_internal=True)
+        # What staff see: tagged items of every graph, accepted links, and rejected suggestions voting against.
+        suggester = StaffSuggestions().get(_open(store, read_only_fallback=True))
     else:
         suggester = default_suggester()
     if sheets is not None:

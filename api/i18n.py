@@ -184,6 +184,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.too_many": "Zu viele ungültige Token von Ihrer Adresse; bitte in einer Minute erneut versuchen.",
         "logout.title": "Abmelden",
         "logout.not_signed_in": "Sie sind nicht angemeldet.",
+        "nav.review": "Vorschläge prüfen",
+        "review.title": "SDG-Vorschläge prüfen",
+        "review.intro": (
+            "Projekte, Datensätze und Indikatoren ohne Verknüpfung zu einem SDG-Unterziel, mit den "
+            "Unterzielen, die Querschnitt aus ihren Texten vorschlägt. Übernommene Verknüpfungen zählen sofort "
+            "in den Lückenberichten; abgelehnte Vorschläge erscheinen nicht wieder. Beides lernt Querschnitt "
+            "für ähnliche Texte."
+        ),
+        "review.count": "{n} Einträge ohne Verknüpfung zu einem SDG-Unterziel",
+        "review.no_suggestions": "Keine Vorschläge: Der Text enthält keine Hinweise auf ein Unterziel.",
+        "review.score": "Wert {score}",
+        "review.evidence": "Hinweise",
+        "review.accept": "Übernehmen",
+        "review.reject": "Ablehnen",
+        "review.what": "{target} für „{title}“",
+        "review.done.accepted": "Übernommen: {target} für „{title}“. Die Lückenberichte zählen die Verknüpfung ab sofort.",
+        "review.done.rejected": "Abgelehnt: {target} für „{title}“. Dieser Vorschlag erscheint nicht wieder.",
+        "review.forbidden": "Vorschläge prüfen dürfen nur Bearbeiterinnen und Bearbeiter (Rolle editor).",
+        "review.cross_site": "Entscheidungen über Vorschläge müssen von dieser Website aus kommen.",
+        "review.unknown": "Unbekannter Eintrag oder unbekanntes SDG-Unterziel.",
+        "section.suggestions": "SDG-Vorschläge (intern)",
         "dashboard.title": "Übersicht",
         "dashboard.heading": "Nachhaltigkeit in {municipality}: Wer arbeitet woran?",
         "dashboard.intro": (
@@ -378,6 +399,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.too_many": "Too many invalid tokens from your address; try again in a minute.",
         "logout.title": "Sign out",
         "logout.not_signed_in": "You are not signed in.",
+        "nav.review": "Review suggestions",
+        "review.title": "Review SDG suggestions",
+        "review.intro": (
+            "Projects, datasets and indicators without a link to an SDG target, with the targets Querschnitt "
+            "suggests from their texts. Accepted links count in the gap reports at once; rejected suggestions "
+            "are not offered again. Querschnitt learns from both for similar texts."
+        ),
+        "review.count": "{n} items without a link to an SDG target",
+        "review.no_suggestions": "No suggestions: the text holds no hint of a target.",
+        "review.score": "score {score}",
+        "review.evidence": "Evidence",
+        "review.accept": "Accept",
+        "review.reject": "Reject",
+        "review.what": "{target} for “{title}”",
+        "review.done.accepted": "Accepted: {target} for “{title}”. The gap reports count the link from now on.",
+        "review.done.rejected": "Rejected: {target} for “{title}”. This suggestion will not be offered again.",
+        "review.forbidden": "Reviewing suggestions needs the role editor.",
+        "review.cross_site": "Decisions on suggestions must come from this website.",
+        "review.unknown": "Unknown item or unknown SDG target.",
+        "section.suggestions": "SDG suggestions (staff)",
         "dashboard.title": "Overview",
         "dashboard.heading": "Sustainability in {municipality}: who works on what?",
         "dashboard.intro": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Annotated
 
@@ -93,19 +94,34 @@ def suggester_for(store: QuerySource, *, include_internal: bool = False) -> Sugg
 
 
 class SuggestionCache:
-    """One suggester per state of the store's public graphs: rebuilt when a graph is loaded or replaced."""
+    """One suggester per state of the store's graphs (public ones unless `include_internal`): relearnt when a
+    graph is loaded or replaced. The index over the knowledge is rebuilt only when the official texts
+    change; the tagged items are learnt on a copy of it (`Suggester.without_examples`), so an accepted
+    suggestion (api/review.py) costs its examples, not an index build (seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, include_internal: bool = False) -> None:
+        self.include_internal = include_internal
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._suggester: Suggester | None = None
+        self._base: tuple[str, Suggester] | None = None
 
-    def get(self, store: QuerySource) -> Suggester:
-        """The suggester for the store as it is now (public graphs only: evidence may quote item titles)."""
-        key = tuple(sorted((g.iri, g.checksum, g.triples, g.modified) for g in store.graphs(include_internal=False)))
+    def get(self, store: QuerySource, *, negative=()) -> Suggester:
+        """The suggester for the store as it is now (public graphs only by default: evidence may quote item
+        titles); `negative` is a callable giving (text, rejected targets, title) triples to learn as well."""
+        graphs = store.graphs(include_internal=self.include_internal)
+        key = tuple(sorted((g.iri, g.checksum, g.triples, g.modified) for g in graphs))
         with self._lock:
             if self._suggester is None or key != self._key:
-                self._suggester, self._key = suggester_for(store), key
+                texts = store_official_texts(store)
+                digest = hashlib.sha256(repr(sorted(texts.items())).encode()).hexdigest()
+                if self._base is None or self._base[0] != digest:
+                    self._base = (digest, Suggester(Knowledge.builtin(texts)))
+                suggester = self._base[1].without_examples()
+                suggester.add_examples(store_examples(store, include_internal=self.include_internal))
+                if negative:
+                    suggester.add_examples(negative(), rejected=True)
+                self._suggester, self._key = suggester, key
             return self._suggester
 
 

@@ -1594,6 +1594,10 @@ def entity_page(request: Request, path: str) -> Response:
         key=lambda pair: sort_key(pair[0]),
     )
     kind_label = sdg().kind(iri) if kind == "sdg" else "indicator_local" if kind == "indicator" else kind
+    # Imported here: api.review builds on this module's pages and helpers.
+    from api.review import entity_suggestions
+
+    proposals = entity_suggestions(request, page, labels, iri) if kind in ("project", "dataset", "indicator") else None
     return render(
         page,
         "entity.html",
@@ -1605,6 +1609,8 @@ def entity_page(request: Request, path: str) -> Response:
             "facts": facts,
             "sections": sections,
             "all_values": all_values,
+            "proposals": proposals,
+            "here_path": request.url.path,
             "data_links": _data_links(request, path, iri),
             "alternate": [(m, "/id/" + quote(path, safe="/")) for m in ("text/turtle", "application/ld+json")]
             if kind != "sdg"

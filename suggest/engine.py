@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import defaultdict
@@ -60,6 +61,8 @@ class _Example:
     targets: tuple[str, ...]
     vector: dict[str, float]
     norm: float
+    # +1 for targets the item was given, -1 for targets staff rejected for it (they vote against).
+    sign: float = 1.0
 
 
 class Suggester:
@@ -132,9 +135,14 @@ class Suggester:
                 rarest = max(whole, key=lambda s: self.idf.get(s, self.unknown_idf))
                 self.phrase_index[rarest].append((i, whole, term))
 
-    def add_examples(self, pairs: Iterable[tuple[str, Iterable[str]] | tuple[str, Iterable[str], str]]) -> int:
+    def add_examples(
+        self, pairs: Iterable[tuple[str, Iterable[str]] | tuple[str, Iterable[str], str]], *, rejected: bool = False
+    ) -> int:
         """Learn from labelled items: (text, target notations) pairs, e.g. a store's tagged projects; an optional
-        third element names the item in the evidence (its title). Returns how many were learnt."""
+        third element names the item in the evidence (its title). Returns how many were learnt.
+
+        With `rejected=True` the targets are ones staff turned down for the item: similar texts get them
+        with a penalty of the same size a tagged item's vote would have (never shown as evidence)."""
         added = []
         for text, targets, *label in pairs:
             known = tuple(t for t in dict.fromkeys(targets) if t in self.knowledge.targets)
@@ -144,7 +152,8 @@ class Suggester:
             norm = math.sqrt(sum(v * v for v in vector.values()))
             if norm:
                 name = " ".join((label[0] if label and label[0] else text).split())
-                added.append(_Example(name if len(name) <= 80 else name[:79] + "…", known, vector, norm))
+                shown = name if len(name) <= 80 else name[:79] + "…"
+                added.append(_Example(shown, known, vector, norm, -1.0 if rejected else 1.0))
         with self._lock:
             # Copy on write: readers keep using the pair they already hold.
             old, old_postings = self._examples
@@ -154,6 +163,14 @@ class Suggester:
                     postings.setdefault(key, []).append((j, weight))
             self._examples = ([*old, *added], postings)
         return len(added)
+
+    def without_examples(self) -> Suggester:
+        """A suggester sharing this one's index (read only) but no examples: learning another store state
+        this way costs the examples alone, not the index build (seconds)."""
+        clone = copy.copy(self)
+        clone._examples = ([], {})
+        clone._lock = threading.Lock()
+        return clone
 
     @property
     def examples(self) -> list[_Example]:
@@ -248,8 +265,9 @@ class Suggester:
             example = examples[j]
             for code in example.targets:
                 i = self.codes.index(code)
-                scores[i] += W_EXAMPLE * similarity
-                evidence[i][f"wie: {example.text}"] += 1e5 * similarity
+                scores[i] += example.sign * W_EXAMPLE * similarity
+                if example.sign > 0:
+                    evidence[i][f"wie: {example.text}"] += 1e5 * similarity
 
     def _with_goal_mass(self, scores: dict[int, float]) -> list[tuple[int, float]]:
         by_goal: dict[str, list[float]] = defaultdict(list)
