@@ -24,7 +24,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,7 +36,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
 from loaders.department_names import Department, DepartmentNames
 from loaders.isolated_parse import Repair, parse_deadline, parse_isolated, repair_notes
 from loaders.report import LoadResult
-from loaders.vocab import DCAT, DCT, FOAF, OWL, RDF, SKOS, VCARD
+from loaders.vocab import DCAT, DCATDE_LICENSE, DCT, EU_THEME, FOAF, OWL, RDF, SKOS, VCARD
+from loaders.vocabulary_aliases import license_id, themes_for
 from loaders.xml_guard import xml_entity_problem
 
 __all__ = ["ACCEPT", "HYDRA", "MAX_PAGE_BYTES", "harvest"]
@@ -55,6 +56,8 @@ _RDF_TYPE = RDF.type.value
 _DATASET = DCAT.Dataset
 _DISTRIBUTION = DCAT.Distribution
 _HAS_DISTRIBUTION = DCAT.distribution.value
+_LICENSE = DCT.license.value
+_THEME = DCAT.theme.value
 _AGENT_LINKS = frozenset({DCT.creator.value, DCT.publisher.value})
 _CREATOR = DCT.creator.value
 _NAMES = frozenset({FOAF.name.value, VCARD.fn.value, SKOS.prefLabel.value})
@@ -123,6 +126,7 @@ class _Harvest:
     names: defaultdict[object, list[str]] = field(default_factory=lambda: defaultdict(list))
     pages: int = 0
     strict: bool = False
+    renamed: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.salt = hashlib.sha256(self.graph.value.encode()).hexdigest()[:10]
@@ -350,6 +354,10 @@ class _Harvest:
                         names[s].append(o.value)
                 elif pv == _HAS_DISTRIBUTION and type(o) is not Literal:
                     self.distributions.add(o)
+                elif pv in (_LICENSE, _THEME):
+                    for value in self.normalised(p, o):
+                        out[Quad(s, p, value, graph)] = None
+                    continue
                 out[Quad(s, p, o, graph)] = None
         except SyntaxError as error:
             line = error.lineno
@@ -366,6 +374,29 @@ class _Harvest:
         if self.progress is not None:
             self.progress(self.pages, len(out))
         return nexts
+
+    def normalised(self, p: NamedNode, o) -> list:
+        """A licence or theme as the vocabularies spell it: `dl-zero-de/2_0` → `…/dl-zero-de/2.0`, GovData's
+        old categories ("Umwelt und Klima") → EU data themes; each spelling is counted for one report."""
+        if p.value == _LICENSE and (lic := license_id(o.value)) is not None:
+            canonical = DCATDE_LICENSE[lic]
+        elif p.value == _THEME and not o.value.startswith(str(EU_THEME)) and (themes := themes_for(o.value)):
+            canonical = [EU_THEME[t] for t in themes]
+            self.renamed[(p.value, o.value, " ".join(t.value for t in canonical))] += 1
+            return canonical
+        else:
+            return [o]
+        if canonical != o:
+            self.renamed[(p.value, o.value, canonical.value)] += 1
+        return [canonical]
+
+    def report_normalised(self, where: str) -> None:
+        for (prop, old, new), count in sorted(self.renamed.items()):
+            self.result.warn(
+                f"{prop}: „{old}“ als {new} gelesen ({count}×)",
+                f"{prop}: '{old}' read as {new} ({count}×)",
+                file=where,
+            )
 
     def report_repair(self, repair: Repair, blanks: dict[str, BlankNode], where: str) -> None:
         """One warning per repaired or dropped statement, naming its dataset and property (an error with
@@ -405,6 +436,7 @@ class _Harvest:
 
     def finish(self, departments: dict[str, str], *, source: str) -> LoadResult:
         result = self.result
+        self.report_normalised(source)
         mapped = self.map_departments(departments, source=source) if departments else set()
         if not self.datasets and result.ok:
             # An error, not a warning: the harvest replaces the source's graph, and a file that is no DCAT

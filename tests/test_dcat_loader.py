@@ -454,3 +454,25 @@ def test_a_creator_named_as_a_variant_of_a_department_is_linked_with_a_warning_n
     dataset = NamedNode("https://portal.example/ds/1")
     assert Quad(dataset, DCT_CREATOR, NamedNode(TIEFBAUAMT), NamedNode(GRAPH)) in set(result.graphs[GRAPH])
     assert any("„Amt f. Tiefbau“" in w and "Tiefbauamt" in w for w in _warnings(result))
+
+
+def test_licence_spellings_and_old_govdata_categories_are_normalised_and_counted(tmp_path) -> None:
+    catalog = tmp_path / "portal.ttl"
+    catalog.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        + "".join(
+            f'<https://portal.example/ds/{n}> a dcat:Dataset ; dct:title "D{n}" ; dcat:theme "Umwelt und Klima" ;\n'
+            f"  dcat:distribution <https://portal.example/ds/{n}/csv> .\n"
+            f"<https://portal.example/ds/{n}/csv> dct:license <http://dcat-ap.de/def/licenses/dl-zero-de/2_0> .\n"
+            for n in range(3)
+        ),
+        encoding="utf-8",
+    )
+    result = harvest(str(catalog), graph=GRAPH)
+    quads = set(result.graphs[GRAPH])
+    licence = NamedNode("http://dcat-ap.de/def/licenses/dl-zero-de/2.0")
+    envi = NamedNode("http://publications.europa.eu/resource/authority/data-theme/ENVI")
+    assert sum(1 for q in quads if q.object == licence) == 3 and sum(1 for q in quads if q.object == envi) == 3
+    warnings = _warnings(result)
+    assert sum("dl-zero-de/2_0" in w and "3×" in w for w in warnings) == 1
+    assert sum("Umwelt und Klima" in w and "3×" in w for w in warnings) == 1

@@ -21,6 +21,7 @@ from loaders.dcat import harvest
 from loaders.isolated_parse import repair_iri
 from loaders.own_portal import own_portal_links
 from loaders.vocab import DCAT, DCT, FOAF, RDF, XSD
+from loaders.vocabulary_aliases import license_id
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dcat"
 # Every real catalog, as published; two hold an invalid IRI that the harvest repairs (reported).
@@ -99,8 +100,13 @@ def published(name: str) -> list:
                 return NamedNode(repair_iri(term.value))
         return term
 
+    def licence(q):
+        # Licence spellings are normalised on harvest (dl-by-de/2_0 → dl-by-de/2.0), reported with counts.
+        lic = license_id(q.object.value) if q.predicate == DCT.license else None
+        return NamedNode(f"http://dcat-ap.de/def/licenses/{lic}") if lic else fixed(q.object)
+
     return [
-        Quad(fixed(q.subject), fixed(q.predicate), fixed(q.object))
+        Quad(fixed(q.subject), fixed(q.predicate), licence(q))
         for q in parse(path=str(REAL / name), format=fmt, base_iri=base, lenient=True)
     ]
 
