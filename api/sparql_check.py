@@ -142,7 +142,12 @@ class SparqlChecker:
 
     def _fork(self) -> _Child:
         with self.lock:
-            if self.zygote is None or self.zygote.process.poll() is not None:
+            if self.closed:
+                raise OSError("the SPARQL checker is shut down")
+            if self.zygote is not None and self.zygote.process.poll() is not None:
+                self.zygote.close()  # its process is gone; its socket would leak
+                self.zygote = None
+            if self.zygote is None:
                 self.zygote = _Zygote(self.memory_bytes, self.stack_bytes)
             zygote = self.zygote
         return zygote.fork()

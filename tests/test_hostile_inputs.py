@@ -284,18 +284,26 @@ def dribblers(url: str, count: int, *, source: str, head: bytes) -> list[socket.
 
 def closed_by_server(sockets: list[socket.socket], *, within: float) -> list[socket.socket]:
     """The sockets the server closed within `within` seconds (EOF or reset), reading what it sent first."""
-    open_ = set(sockets)
+    # poll, not select: a long test run has file descriptors above select's limit of 1024.
+    open_ = {sock.fileno(): sock for sock in sockets}
+    poller = select.poll()
+    for fd in open_:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     deadline = time.monotonic() + within
     while open_ and time.monotonic() < deadline:
-        readable, _, _ = select.select(list(open_), [], [], 0.2)
-        for sock in readable:
+        for fd, _ in poller.poll(200):
+            sock = open_.get(fd)
+            if sock is None:
+                continue
             try:
                 data = sock.recv(65536)
             except OSError:
                 data = b""
             if not data:
-                open_.discard(sock)
-    return [s for s in sockets if s not in open_]
+                poller.unregister(fd)
+                del open_[fd]
+    still_open = set(open_.values())
+    return [s for s in sockets if s not in still_open]
 
 
 @pytest.fixture(params=[GuardedHttpToolsProtocol, GuardedH11Protocol], ids=["httptools", "h11"])
