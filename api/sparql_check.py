@@ -224,6 +224,15 @@ class _Zygote:
             self.process.kill()
             self.process.wait()
 
+    def __del__(self) -> None:
+        # An app dropped without its shutdown (a test's, a crashed server's) still owns this socket and
+        # process: release them instead of leaving them to the garbage collector's warnings.
+        control = getattr(self, "control", None)
+        if control is not None and control.fileno() != -1:
+            control.close()
+            with contextlib.suppress(OSError):
+                self.process.kill()
+
 
 class _Child:
     """One checker forked by the zygote: its process id and the server's ends of its pipes."""
