@@ -230,8 +230,9 @@ class _Zygote:
         control = getattr(self, "control", None)
         if control is not None and control.fileno() != -1:
             control.close()
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 self.process.kill()
+                self.process.wait(timeout=2)  # reaped: no zombie, no "still running" warning
 
 
 class _Child:
