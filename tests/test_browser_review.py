@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_browser import browser as chromium
 
 from api.app import create_app
 from api.demo import load_demo
@@ -25,7 +26,6 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("Debian's chromium and chromium-driver are not installed (run .ci/browser.sh)", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as until  # noqa: E402
@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOT = ROOT / "docs" / "screenshots" / "review.png"
 WIDTH, HEIGHT = 1280, 900
+# The headless Chromium of tests/test_browser.py (fixture), under the name this module's tests ask for.
+browser = chromium
 ACCEPTED_PROJECT = "Gründerzentrum und Coworking"  # demo project without SDG links; 8.3 is its first suggestion
 REJECTED_PROJECT = "Integriertes Klimaschutzkonzept"
 
@@ -47,33 +49,6 @@ def site(backend) -> Iterator[LiveServer]:
     load_demo(store, make_settings())
     with LiveServer(create_app(make_settings(), store=store)) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator:
-    """Headless Chromium with a fresh profile, asking for German pages."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--lang=de-DE",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        f"--window-size={WIDTH},{HEIGHT}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def wait(browser, condition, seconds: float = 30):
