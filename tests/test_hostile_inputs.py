@@ -358,9 +358,13 @@ def test_a_body_that_dribbles_is_closed_with_408(guarded_server):
                 chunk = sock.recv(4096)
             except TimeoutError:
                 continue
+            except ConnectionResetError:
+                break  # a byte sent after the server's 408 and close: the answer was read before, or is lost
             if not chunk:
                 break
             answer += chunk
+            if answer.startswith(b"HTTP/1.1 408"):
+                break  # stop sending once answered, so the close is not met by a reset
         assert answer.startswith(b"HTTP/1.1 408")
         assert time.monotonic() - started < 6
     assert httpx.post(f"{guarded_server.url}/sparql", data={"query": "ASK {}"}, timeout=5).status_code == 200
