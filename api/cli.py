@@ -445,7 +445,8 @@ def _refuse(message_de: str, message_en: str) -> None:
 @command()
 def load(
     sources: Annotated[
-        list[str], typer.Argument(help="Workbook (.xlsx), CSV files or their folder; RDF files; or a DCAT catalog URL.")
+        list[str],
+        typer.Argument(help="Workbook (.xlsx, .ods), CSV files or their folder; RDF files; or a DCAT catalog URL."),
     ],
     name: Annotated[
         str | None, typer.Option(help="Source name: the graph becomes {base}graph/NAME (default: file or folder name).")
@@ -538,12 +539,14 @@ def load(
     elif all(is_rdf_file(p) for p in paths):
         _load_rdf(paths, name=name, internal=internal, store=store, settings=settings, checks=checks)
     else:
-        say("red", "error:", " give spreadsheets (.xlsx, .csv or a folder of them), RDF files, or one catalog URL")
+        say(
+            "red", "error:", " give spreadsheets (.xlsx, .ods, .csv or a folder of them), RDF files, or one catalog URL"
+        )
         raise typer.Exit(2)
 
 
 def _is_sheet_source(path: Path) -> bool:
-    return path.is_dir() or path.suffix.lower() in (".xlsx", ".csv", ".xlsm")
+    return path.is_dir() or path.suffix.lower() in (".xlsx", ".ods", ".csv", ".xlsm")
 
 
 def _load_sheets(
@@ -867,6 +870,10 @@ def template(path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx
     """
     from loaders.staff import write_template
 
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        # Anything else would be taken for a folder of CSV files, and a folder cannot hold the drop-downs.
+        say("red", "error:", f" {path.name}: the template is an .xlsx workbook (LibreOffice opens it and saves .ods)")
+        raise typer.Exit(2)
     write_template(path)
     say("green", "wrote", f" {path}")
 

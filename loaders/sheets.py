@@ -1,14 +1,15 @@
-"""The staff workbook: its sheets, columns and code lists, and reading/writing it as XLSX or CSV."""
+"""The staff workbook: its sheets, columns and code lists, and reading/writing it as XLSX, ODS or CSV."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -113,12 +114,19 @@ FREQUENCIES: tuple[str, ...] = (
     "QUINQUENNIAL", "DECENNIAL", "BIDECENNIAL", "TRIDECENNIAL", "IRREG", "OTHER", "NEVER",
     "UNKNOWN", "OP_DATPRO",
 )  # fmt: skip
-FREQUENCY_ALIASES: dict[str, str] = {
-    "kontinuierlich": "CONT", "stuendlich": "HOURLY", "taeglich": "DAILY", "woechentlich": "WEEKLY",
-    "monatlich": "MONTHLY", "vierteljaehrlich": "QUARTERLY", "quartalsweise": "QUARTERLY",
-    "halbjaehrlich": "ANNUAL_2", "jaehrlich": "ANNUAL", "zweijaehrlich": "BIENNIAL",
-    "unregelmaessig": "IRREG", "nie": "NEVER", "unbekannt": "UNKNOWN", "sonstige": "OTHER",
+# German names of the common frequencies, as written in the template's drop-down and help text; the
+# loader reads them in any case and with umlauts spelt out (`jaehrlich`) too.
+FREQUENCY_LABELS: dict[str, str] = {
+    "CONT": "kontinuierlich", "HOURLY": "stündlich", "DAILY": "täglich", "WEEKLY": "wöchentlich",
+    "BIWEEKLY": "zweiwöchentlich", "MONTHLY": "monatlich", "BIMONTHLY": "zweimonatlich",
+    "QUARTERLY": "vierteljährlich", "ANNUAL_2": "halbjährlich", "ANNUAL": "jährlich",
+    "BIENNIAL": "zweijährlich", "IRREG": "unregelmäßig", "NEVER": "nie", "UNKNOWN": "unbekannt",
+    "OTHER": "sonstige",
 }  # fmt: skip
+FREQUENCY_ALIASES: dict[str, str] = {
+    **{label: code for code, label in FREQUENCY_LABELS.items()},
+    "quartalsweise": "QUARTERLY",
+}
 
 # canonical value → spellings accepted (normalised with `norm`); the first German one is written back.
 STATUSES: dict[str, tuple[str, ...]] = {
@@ -319,9 +327,10 @@ SHEETS: dict[str, SheetSpec] = {
                 Column("modified", "geändert", "Datum der letzten Änderung (TT.MM.JJJJ).",
                        "Date of last change.", "15.01.2025",
                        ("geaendert", "modified", "letzteaenderung", "aenderungsdatum", "stand")),
-                Column("frequency", "Aktualisierung", "Aktualisierungsrhythmus als EU-Code (ANNUAL, "
-                       "MONTHLY, DAILY, IRREG, CONT …) oder deutsch (jährlich, monatlich …).",
-                       "Update frequency as EU code.", "ANNUAL",
+                Column("frequency", "Aktualisierung", "Aktualisierungsrhythmus deutsch (jährlich, monatlich, "
+                       "täglich, unregelmäßig …) oder als EU-Code (ANNUAL, MONTHLY, DAILY, IRREG, CONT …); "
+                       "die Auswahlliste enthält beides.", "Update frequency in German (jährlich …) or as EU "
+                       "code (ANNUAL, MONTHLY, DAILY, IRREG, CONT …); the drop-down lists both.", "jährlich",
                        ("aktualisierung", "frequenz", "frequency", "aktualisierungsrhythmus",
                         "turnus"), choices="frequency"),
             ),
@@ -610,10 +619,52 @@ def xlsx_too_large(path: Path, *, limit: int = MAX_XLSX_UNPACKED_BYTES) -> int |
     return unpacked if unpacked > limit else None
 
 
-def _read_xlsx(path: Path, reader: _Reader) -> None:
+_WORKBOOK_KINDS = {
+    # suffix → (German, English) name of the kind of file, for the message about a damaged one
+    ".xlsx": ("Excel-Arbeitsmappe", "Excel workbook"),
+    ".xlsm": ("Excel-Arbeitsmappe", "Excel workbook"),
+    ".ods": ("LibreOffice-Tabelle", "LibreOffice spreadsheet"),
+}
+
+
+def _xlsx_tables(path: Path) -> Iterator[tuple[str, Iterable[Sequence[Any]]]]:
+    """Each worksheet's title and its rows of cell values (cached results for formulas)."""
     from openpyxl import load_workbook
 
-    unpacked = xlsx_too_large(path)
+    # openpyxl warns about workbook features it drops (extensions, styles); none matter for reading.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for sheet in workbook.worksheets:
+                yield sheet.title, sheet.iter_rows(values_only=True)
+        finally:
+            workbook.close()
+
+
+def _ods_tables(path: Path) -> Iterator[tuple[str, Iterable[Sequence[Any]]]]:
+    """Each table of an OpenDocument spreadsheet, hidden ones too (as for XLSX), with its rows of values.
+
+    calamine gives formulas' cached results (as openpyxl's `data_only`), numbers, dates and booleans as
+    typed values, covered cells of a merged range as empty, and drops the trailing repeated empty rows
+    and columns LibreOffice writes (`table:number-rows-repeated="1048576"`), so they cost nothing. Rows
+    start at the sheet's first row, so row numbers are the ones LibreOffice shows.
+    """
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        for name in workbook.sheet_names:
+            yield name, workbook.get_sheet_by_name(name).iter_rows()
+    finally:
+        workbook.close()
+
+
+def _read_workbook(path: Path, reader: _Reader) -> None:
+    """Read an XLSX or ODS workbook; every sheet goes through `_Reader.table`, whatever the format."""
+    kind_de, kind_en = _WORKBOOK_KINDS[path.suffix.lower()]
+    tables = _ods_tables if path.suffix.lower() == ".ods" else _xlsx_tables
+    unpacked = xlsx_too_large(path)  # an ODS file is a zip archive too
     if unpacked is not None:
         reader.problem(
             f"Die Arbeitsmappe {path.name} wäre entpackt {unpacked:,} Bytes groß (höchstens "
@@ -625,21 +676,17 @@ def _read_xlsx(path: Path, reader: _Reader) -> None:
         return
     found = len(reader.seen)
     try:
-        # openpyxl warns about workbook features it drops (extensions, styles); none matter for reading.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(path, read_only=True, data_only=True)
-            try:
-                staged = _Reader(seen=dict(reader.seen))
-                for sheet in workbook.worksheets:
-                    staged.table(path.name, sheet.title, sheet.iter_rows(values_only=True))
-            finally:
-                workbook.close()
-    except Exception as exc:  # a damaged file can fail anywhere inside zipfile/openpyxl/lxml
+        staged = _Reader(seen=dict(reader.seen))
+        # closing(): a failure mid-sheet still closes the workbook (and ends openpyxl's warning filter) now.
+        with contextlib.closing(tables(path)) as each:
+            for title, rows in each:
+                staged.table(path.name, title, rows)
+    except Exception as exc:  # a damaged file can fail anywhere inside zipfile/openpyxl/lxml/calamine
         reader.problem(
-            f"Die Datei {path.name} ist keine lesbare Excel-Arbeitsmappe (beschädigt oder kein .xlsx): "
+            f"Die Datei {path.name} ist keine lesbare {kind_de} (beschädigt oder kein {path.suffix.lower()}): "
             f"{type(exc).__name__}.",
-            f"The file {path.name} is not a readable Excel workbook (damaged or not .xlsx): {type(exc).__name__}.",
+            f"The file {path.name} is not a readable {kind_en} (damaged or not {path.suffix.lower()}): "
+            f"{type(exc).__name__}.",
             file=path.name,
         )
         return
@@ -707,7 +754,7 @@ def _expand(paths: Sequence[Path], reader: _Reader) -> list[Path]:
             files.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.suffix.lower() in (".csv", ".xlsx", ".xlsm") and not p.name.startswith(("~$", "."))
+                if p.suffix.lower() in (".csv", *_WORKBOOK_KINDS) and not p.name.startswith(("~$", "."))
             )
         elif path.exists():
             files.append(path)
@@ -721,19 +768,19 @@ def _expand(paths: Sequence[Path], reader: _Reader) -> list[Path]:
 
 
 def read_sheets(paths: Sequence[Path]) -> tuple[Sheets, list[Problem]]:
-    """Read one XLSX workbook, CSV files named after their sheets, or a folder of them."""
+    """Read one XLSX or ODS workbook, CSV files named after their sheets, or a folder of them."""
     reader = _Reader()
     for path in _expand(paths, reader):
         suffix = path.suffix.lower()
-        if suffix in (".xlsx", ".xlsm"):
-            _read_xlsx(path, reader)
+        if suffix in _WORKBOOK_KINDS:
+            _read_workbook(path, reader)
         elif suffix in (".csv", ".txt"):
             _read_csv(path, reader)
         else:
             reader.problem(
                 f"Dateityp {path.suffix or '(ohne Endung)'} von {path.name} wird nicht unterstützt; bitte "
-                "als .xlsx oder .csv speichern.",
-                f"File type {path.suffix or '(none)'} of {path.name} is not supported; save as .xlsx or .csv.",
+                "als .xlsx, .ods oder .csv speichern.",
+                f"File type {path.suffix or '(none)'} of {path.name} is not supported; save as .xlsx, .ods or .csv.",
                 file=path.name,
             )
     return reader.sheets, reader.problems
@@ -793,7 +840,8 @@ def _lists(sdg_codes: Sequence[str]) -> dict[str, list[str]]:
         "theme": list(THEMES),
         "license": list(LICENSES),
         "format": list(FORMATS),
-        "frequency": list(FREQUENCIES),
+        # German names first, as the help text promises them; then every EU code.
+        "frequency": [*FREQUENCY_LABELS.values(), *FREQUENCIES],
         "public": ["ja", "nein"],
         "level": ["leitlinie", "strategisches_ziel", "operatives_ziel"],
     }

@@ -302,6 +302,13 @@ def test_template_writes_a_workbook_with_a_help_sheet(tmp_path):
     assert "Hilfe" in openpyxl.load_workbook(tmp_path / "vorlage.xlsx").sheetnames
 
 
+@pytest.mark.parametrize("name", ["vorlage.ods", "vorlage"])
+def test_template_refuses_other_targets_than_an_xlsx_workbook_and_writes_nothing(tmp_path, name):
+    result = run("template", tmp_path / name)
+    assert result.exit_code == 2 and ".xlsx" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_backup_writes_a_copy_with_the_same_content(demo_store, tmp_path):
     store = tmp_path / "store"
     run("demo", "--store", store)
