@@ -3,6 +3,7 @@
 The file stem is the query's name and URL slug. Parameters are typed in the header and bound with
 pyoxigraph substitutions, never pasted into the query text. Every file is parse-checked when the
 registry is built, so a broken query fails start-up naming its file and line.
+An optional `title` in the header maps languages (`de`, `en`) to a short title (YASGUI tab names).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class NamedQuery:
     sparql: str
     summary: str = ""
     description: dict[str, str] = field(default_factory=dict)
+    # A short title per language (`de`, `en`): the example queries have one, for YASGUI tabs and lists.
+    title: dict[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -131,12 +134,16 @@ def parse_query_file(path: Path) -> NamedQuery:
     description = header.pop("description", {})
     if isinstance(description, str):
         description = {"en": description}
+    title = header.pop("title", {}) or {}
+    if not isinstance(title, dict) or not all(isinstance(t, str) for t in title.values()):
+        raise NamedQueryError(f"{path}: title must map languages (de, en) to text")
     query = NamedQuery(
         name=path.stem,
         path=path,
         sparql=text,
         summary=header.pop("summary", ""),
         description=description,
+        title=title,
         tags=tuple(header.pop("tags", ()) or ()),
         parameters=tuple(params),
         extra=header,

@@ -90,6 +90,7 @@ class QueryInfo(BaseModel):
 
     name: str
     summary: str
+    title: Descriptions = Field(description="A short title in German and English, where the query has one.")
     description: Descriptions
     tags: list[str]
     parameters: list[ParameterInfo]
@@ -154,6 +155,7 @@ def query_info(request: Request, query: NamedQuery) -> QueryInfo:
     return QueryInfo(
         name=query.name,
         summary=query.summary,
+        title=Descriptions(de=query.title.get("de"), en=query.title.get("en")),
         description=Descriptions(de=query.description.get("de"), en=query.description.get("en")),
         tags=list(query.tags),
         parameters=[ParameterInfo(**vars(p)) for p in query.parameters],

@@ -16,14 +16,19 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def example_tabs(registry: QueryRegistry) -> list[dict[str, str]]:
-    """One tab per named query; parameters get their default (or example) value bound with VALUES."""
-    return [{"name": query.summary or query.name, "query": _runnable(query)} for query in registry]
+    """One tab per named query, named by its German title or its summary; parameters get their default (a
+    required one without default its example) bound with VALUES."""
+    return [
+        {"name": query.title.get("de") or query.summary or query.name, "query": _runnable(query)} for query in registry
+    ]
 
 
 def _runnable(query: NamedQuery) -> str:
     values = {}
     for param in query.parameters:
-        raw = param.default if param.default is not None else param.example
+        # An optional parameter left out means "all": binding its example (often an IRI of the demo town)
+        # would give an empty tab on any other town's data.
+        raw = param.default if param.default is not None else param.example if param.required else None
         if raw is not None:
             try:
                 values[param.name] = query.bind({param.name: raw})[param.name]
