@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+import subprocess
 import time
 from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 from ods_files import Formula, Merged, write_ods, xlsx_as_ods
 from test_staff_loader import BASE, GOOD, GRAPH, INTERNAL, MUNICIPALITY
 
@@ -167,3 +170,50 @@ def test_every_value_of_the_update_frequency_drop_down_loads_as_an_eu_frequency(
     assert all(loaded[code] == f"{EU_FREQUENCY}{code}" for code in FREQUENCIES)
     german = {"jährlich": "ANNUAL", "monatlich": "MONTHLY", "täglich": "DAILY", "unregelmäßig": "IRREG"}
     assert {value: loaded[value].rsplit("/", 1)[1] for value in german} == german
+
+
+# --- LibreOffice itself ----------------------------------------------------------------------------------
+
+SOFFICE = shutil.which("soffice")
+
+
+def libreoffice_converts(xlsx: Path, tmp_path: Path) -> Path:
+    """`xlsx` saved as ODS by LibreOffice Calc (headless, with a profile of its own under tmp_path)."""
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run(
+        [
+            SOFFICE,
+            "--headless",
+            f"-env:UserInstallation={profile}",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(tmp_path),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return xlsx.with_suffix(".ods")
+
+
+@pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui"
+)
+def test_a_workbook_libreoffice_saved_as_ods_gives_the_same_quads_as_the_xlsx(tmp_path: Path) -> None:
+    xlsx = tmp_path / "staff.xlsx"
+    write_sheets(GOOD, xlsx)
+    from_xlsx, from_ods = load_path(xlsx), load_path(libreoffice_converts(xlsx, tmp_path))
+    assert from_ods.errors == []
+    for graph in (GRAPH, INTERNAL):
+        assert set(from_ods.graphs[graph]) == set(from_xlsx.graphs[graph])
+
+
+@pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui"
+)
+def test_the_template_libreoffice_saved_as_ods_reads_back_without_problems(tmp_path: Path) -> None:
+    xlsx = tmp_path / "vorlage.xlsx"
+    write_template(xlsx)
+    assert read_sheets([libreoffice_converts(xlsx, tmp_path)]) == read_sheets([xlsx])
