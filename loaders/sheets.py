@@ -11,7 +11,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -490,6 +490,12 @@ def column_label(index: int, header: str) -> str:
 
 
 def _clean(value: Any) -> Cell | None:
+    if isinstance(value, timedelta):
+        # A duration cell ([h]:mm format) as the spreadsheet shows it; no column takes durations, so the
+        # loader then reports it at its cell instead of failing on a type it cannot print.
+        seconds = round(abs(value.total_seconds()))
+        sign = "-" if value < timedelta(0) else ""
+        return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     if isinstance(value, str):
         value = value.strip()
         return value or None

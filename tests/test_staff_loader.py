@@ -573,6 +573,21 @@ def test_real_excel_date_cells_become_xsd_dates(tmp_path: Path, empty_store) -> 
     assert ask(write(empty_store, result), 'project:radweg-nord prov:startedAtTime "2024-03-01"^^xsd:date')
 
 
+def test_a_duration_cell_is_reported_at_its_cell_as_the_time_it_shows(tmp_path: Path) -> None:
+    path = tmp_path / "staff.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Ämter"
+    sheet.append(["ID", "Name", "Webseite"])
+    sheet.append(["61", "Stadtplanungsamt", 1.5])  # 36 hours
+    sheet["C2"].number_format = "[h]:mm:ss"
+    workbook.save(path)
+    sheets, problems = read_sheets([path])
+    assert problems == [] and sheets["departments"][0].text("website") == "36:00:00"
+    result = build(sheets, base=BASE, municipality=MUNICIPALITY, graph=GRAPH, internal_graph=INTERNAL)
+    assert [(p.row, p.column) for p in result.errors] == [(2, "C (Webseite)")]
+
+
 # --- writing and round trips -------------------------------------------------------------------------
 
 
