@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
+from ods_files import xlsx_as_ods
 from pyoxigraph import RdfFormat, parse
 from typer.testing import CliRunner
 
@@ -293,6 +294,16 @@ def test_loading_the_demo_workbook_gives_the_same_graph_as_the_demo(demo_store, 
     store = tmp_path / "store"
     run("demo", "--store", store, "--sheets", tmp_path / "musterstadt.xlsx")
     result = run("load", tmp_path / "musterstadt.xlsx", "--name", "demo", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
+
+
+def test_loading_the_demo_saved_as_ods_gives_the_same_graph_as_the_demo(demo_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUERSCHNITT_MUNICIPALITY_KEY", MUSTERSTADT_KEY)
+    store = tmp_path / "store"
+    run("demo", "--store", store, "--sheets", tmp_path / "musterstadt.xlsx")
+    workbook = xlsx_as_ods(tmp_path / "musterstadt.xlsx", tmp_path / "musterstadt.ods")
+    result = run("load", workbook, "--name", "demo", "--store", store)
     assert result.exit_code == 0, result.output
     assert nquads(store, "--public-only") == nquads(demo_store, "--public-only")
 
