@@ -324,6 +324,12 @@ SHEETS: dict[str, SheetSpec] = {
                        "Update frequency as EU code.", "ANNUAL",
                        ("aktualisierung", "frequenz", "frequency", "aktualisierungsrhythmus",
                         "turnus"), choices="frequency"),
+                Column("category", "Musterdatenkatalog", "Kategorie des Musterdatenkatalogs (zuerst "
+                       "`querschnitt load musterdatenkatalog_v4.rdf`): deutsche Bezeichnung, ihr letzter Teil, "
+                       "IRI oder Pfad; mehrere mit ; trennen.", "Musterdatenkatalog category (load "
+                       "musterdatenkatalog_v4.rdf first): German label, its last part, IRI or path; separate "
+                       "several with ;.", "Fläche - Grünfläche und Grünflächenkataster",
+                       ("category", "musterdatenkatalog", "mdkkategorie", "musterdatenkategorie"), multi=True),
             ),
         ),
         SheetSpec(
