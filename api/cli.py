@@ -138,6 +138,8 @@ class ServerTarget:
                         "visibility": self._visibility(visibility, graph).value,
                         "source": source,
                         **({"minted_for": self.minted_for} if self.minted_for else {}),
+                        # A harvest is recorded as one on the server, people its portal published included.
+                        **({"loader": loader} if loader == "dcat-harvest" else {}),
                     },
                     content=body,
                     headers={"Content-Type": "application/n-triples"},
