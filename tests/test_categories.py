@@ -252,3 +252,17 @@ def test_a_harvested_theme_or_subject_that_is_a_category_is_kept_and_found_by_it
         index.close()
     finally:
         store.close()
+
+
+def test_the_catalog_republishes_a_datasets_category(client):
+    from pyoxigraph import RdfFormat, parse
+
+    response = client.get("/catalog", params={"full": 1}, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200, response.text[:300]
+    triples = parse(response.content, format=RdfFormat.TURTLE)
+    references = {
+        t.object.value
+        for t in triples
+        if t.subject.value == f"{BASE}dataset/radverkehrszaehlung" and t.predicate.value.endswith("/terms/references")
+    }
+    assert references == {GREEN}
