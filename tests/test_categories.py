@@ -266,3 +266,17 @@ def test_the_catalog_republishes_a_datasets_category(client):
         if t.subject.value == f"{BASE}dataset/radverkehrszaehlung" and t.predicate.value.endswith("/terms/references")
     }
     assert references == {GREEN}
+
+
+def test_a_workbook_sent_to_a_server_resolves_its_categories_against_the_servers_musterdatenkatalog(tmp_path):
+    from api.app import create_app
+    from api.store import open_store
+    from api.testing import EDITOR_TOKEN, LiveServer, make_settings
+
+    store = open_store("memory")
+    with LiveServer(create_app(make_settings(), store=store)) as server:
+        remote = ("--server", server.url, "--token", EDITOR_TOKEN)
+        cli("load", CATALOG, "--name", "musterdatenkatalog", *remote)
+        cli("load", workbook(tmp_path, "Grünfläche und Grünflächenkataster"), "--name", "kleinstadt", *remote)
+    rows = store.query(f"SELECT ?o {{ <{BASE}dataset/radverkehrszaehlung> <http://purl.org/dc/terms/references> ?o }}")
+    assert [row["o"].value for row in rows] == [GREEN]
