@@ -9,9 +9,9 @@ is also looked for inside the compounds of the index's vocabulary, so `Bauamt` f
 `Mobilität` finds `Elektromobilität` (ranked after the hits that have the word itself). Each document
 also carries the names of its departments and its SDG codes and labels (with a lower weight), so
 `Klimaschutz Bauamt` and `11.2` find projects; a dataset also the labels of its Musterdatenkatalog
-categories, so `Grünflächenkataster` finds the datasets of that category. A question as staff ask it ("Wer arbeitet an 11.2?", "Wer
-kümmert sich um Radverkehr?") is searched for its topic (`question_topic`): no document contains "wer
-arbeitet", and its words would only match names that start with them (Werner). SDG indicators that have only
+categories, so `Grünflächenkataster` finds the datasets of that category. A question as staff ask it
+("Wer arbeitet an 11.2?", "Wer kümmert sich um Radverkehr?") is searched for its topic (`question_topic`):
+no document contains "wer arbeitet", and its words would only match names that start with them (Werner). SDG indicators that have only
 the taxonomy's placeholder name ("Indikator 11.2.1") are not indexed.
 
 Sync: the index remembers the store `generation` it reflects and what each graph's metadata entry
