@@ -24,6 +24,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from api.settings import Settings
 from api.store import EmbeddedStore
+from loaders.categories import MUSTERDATENKATALOG_NS
 from loaders.vocab import (
     ADMS_PUBLISHER_TYPE,
     DCAT,
@@ -353,7 +354,7 @@ def _harvested_triples(store: EmbeddedStore, settings: Settings, datasets: list[
         stated = {t.subject for t in triples if t.predicate == DCATDE.contributorID}
         triples += [Triple(d, DCATDE.contributorID, contributor) for d in datasets if d not in stated]
     # Staff's enrichment: EU themes and SDG targets from the workbook, and the projects the data came from.
-    for query in (_EU_THEMES, _SDG_TARGETS, _ORIGIN):
+    for query in (_EU_THEMES, _SDG_TARGETS, _CATEGORIES, _ORIGIN):
         triples += list(store.query(_PREFIXES + query.replace("#DATASETS", values)))
     return triples
 
@@ -385,6 +386,10 @@ _SDG_TARGETS = f"""CONSTRUCT {{
           BIND(<http://metadata.un.org/sdg> AS ?scheme)
           OPTIONAL {{ ?t skos:prefLabel ?label FILTER(LANGMATCHES(LANG(?label), "de") || LANGMATCHES(LANG(?label), "en")) }}
         }}"""
+
+# Musterdatenkatalog categories, as DCAT-AP.de names them (Konventionenhandbuch 1.10.1: dct:references).
+_CATEGORIES = f"""CONSTRUCT {{ ?d dct:references ?c }} WHERE {{
+          #DATASETS ?d dct:references ?c FILTER(STRSTARTS(STR(?c), "{MUSTERDATENKATALOG_NS}")) }}"""
 
 # The producing department: an agent with a public name (never a person).
 _CREATOR = """CONSTRUCT { ?d dct:creator ?c . ?c a foaf:Agent ; foaf:name ?name ; foaf:mbox ?mbox ; foaf:homepage ?home }
@@ -421,7 +426,7 @@ _DISTRIBUTIONS = f"""CONSTRUCT {{ ?d dcat:distribution ?x . ?x a dcat:Distributi
           }}
         }}"""
 
-_DATASET_QUERIES = (_PLAIN, _EU_THEMES, _SDG_TARGETS, _CREATOR, _CONTACT, _ORIGIN, _DISTRIBUTIONS)
+_DATASET_QUERIES = (_PLAIN, _EU_THEMES, _SDG_TARGETS, _CATEGORIES, _CREATOR, _CONTACT, _ORIGIN, _DISTRIBUTIONS)
 
 
 def _paging(settings: Settings, *, page: int, last: int, total: int, size: int, suffix: str) -> list[Triple]:

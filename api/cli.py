@@ -138,6 +138,8 @@ class ServerTarget:
                         "visibility": self._visibility(visibility, graph).value,
                         "source": source,
                         **({"minted_for": self.minted_for} if self.minted_for else {}),
+                        # A harvest is recorded as one on the server, people its portal published included.
+                        **({"loader": loader} if loader == "dcat-harvest" else {}),
                     },
                     content=body,
                     headers={"Content-Type": "application/n-triples"},
@@ -241,7 +243,7 @@ def _report(result: LoadResult, *, label: str, problems: bool = True) -> None:
         _print_problem(problem)
     counts = ", ".join(f"{k}: {v}" for k, v in result.counts.items())
     if result.ok:
-        say("green", "{label}", f" {counts}")
+        say("green", label, f" {counts}")
 
 
 def _print_problem(problem: Problem) -> None:
@@ -574,6 +576,7 @@ def _load_sheets(
         graph=settings.graph_iri(name),
         internal_graph=settings.graph_iri(f"{name}-internal"),
         external_datasets=external,
+        categories=_categories(target),
     )
     if result.ok and not skip_validation:
         _validate_shapes(result, external_datasets=external.values())
@@ -610,6 +613,27 @@ def _departments(target) -> list:
         )
         for row in rows
     ]
+
+
+def _categories(target, *, graph: str | None = None):
+    """The Musterdatenkatalog as the store (or its `graph`) holds it: any graph that loaded its SKOS file."""
+    from loaders.categories import MUSTERDATENKATALOG, CategoryIndex
+
+    pattern = f"?c a skos:Concept ; skos:inScheme {MUSTERDATENKATALOG} OPTIONAL {{ ?c skos:prefLabel ?label }}"
+    rows = target.query(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT ?c ?label (LANG(?label) AS ?lang) "
+        + (f"{{ GRAPH <{graph}> {{ {pattern} }} }}" if graph else f"{{ {pattern} }}"),
+        include_internal=True,
+    )
+    concepts: dict[str, list[str]] = {}
+    for row in rows:
+        labels = concepts.setdefault(row["c"].value, [])
+        label = _cell(row, "label")
+        if label is not None and label not in labels:
+            # German first: staff write the German label, the one the pages show.
+            labels.insert(0 if _cell(row, "lang") == "de" else len(labels), label)
+    return CategoryIndex(concepts) if concepts else None
 
 
 def _cell(row, name: str) -> str | None:
@@ -665,6 +689,11 @@ def _load_rdf(
     infos = _write_rdf(target, paths, quads, visibility=visibility)
     for info in infos:
         say("green", "loaded", f" {info.iri}: {info.triples} triples ({info.visibility.value})")
+    if not isinstance(target, ServerTarget) and (categories := _categories(target, graph=graph)) is not None:
+        _print_text(
+            f"reference vocabulary: Musterdatenkatalog, {len(categories)} categories (the datasets sheet's "
+            "`category` column) / Referenzvokabular: Musterdatenkatalog"
+        )
 
 
 def _load_quad_files(
@@ -805,6 +834,7 @@ def _load_dcat(
         "sha256:"
         + hashlib.sha256(b"".join(str(q).encode() for quads in result.graphs.values() for q in quads)).hexdigest()
     )
+    _report_categories(target, result, source=source)
     if own and graph in result.graphs:
         from api.catalog import publisher_iri
         from loaders.own_portal import own_portal_links
@@ -813,6 +843,27 @@ def _load_dcat(
     if internal:
         result.graphs = {f"{graph}-internal": result.graphs.pop(graph, [])}
     _commit(target, result, source=source, loader="dcat-harvest", checksum=checksum, label="harvested", checks=checks)
+
+
+def _report_categories(target, result: LoadResult, *, source: str) -> None:
+    """Warn of Musterdatenkatalog categories a harvest names that the loaded taxonomy lacks (kept as
+    published), with the current category of the same name."""
+    from loaders.categories import unknown_categories
+
+    categories = _categories(target)
+    if categories is None:
+        return
+    for iri, (count, current) in unknown_categories(
+        (q for quads in result.graphs.values() for q in quads), categories
+    ).items():
+        label = categories.labels[current] if current else None
+        result.warn(
+            f"Musterdatenkatalog-Kategorie {iri} ({count}×) ist nicht im geladenen Musterdatenkatalog; "
+            "wie veröffentlicht übernommen" + (f"; gemeint ist wohl „{label}“ ({current})." if current else "."),
+            f"Musterdatenkatalog category {iri} ({count}×) is not in the loaded Musterdatenkatalog; kept as "
+            "published" + (f"; probably '{label}' ({current})." if current else "."),
+            file=source,
+        )
 
 
 def _source_name(path: Path) -> str:

@@ -3,7 +3,9 @@
 Reads follow the visibility rules: an internal graph is answered exactly like a graph that does not
 exist (404), so that its existence is not revealed. Writes need an editor token; PUT replaces the graph
 atomically (staging graph + one update) and records its metadata; a new graph is internal unless the
-request says `visibility=public`.
+request says `visibility=public`. `querschnitt load --dcat --server` sends `loader=dcat-harvest`: the
+graph is recorded as a harvest (so /catalog republishes its own datasets), and the people its portal
+published as the datasets' agents may stay in it, as in a load on the server's own machine.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Triple, serialize
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Role, authenticate, require
+from api.catalog import HARVEST_LOADER
 from api.conneg import GRAPH_OFFERS, negotiate
 from api.errors import HttpProblem
 from api.evaluate import QueryJob
@@ -104,6 +107,7 @@ async def _write(request: Request, *, replace: bool) -> Response:
             415, f"Content-Type {kind or '(none)'} is not an RDF format this store reads: " + ", ".join(_UPLOAD_FORMATS)
         )
     visibility = _visibility(request.query_params.get("visibility"))
+    harvest = _harvest(request, replace=replace)
     body = await read_body(request, request.app.state.settings.max_upload_bytes)
     store = request.app.state.store
     checksum = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -126,7 +130,22 @@ async def _write(request: Request, *, replace: bool) -> Response:
         quads = parse_isolated(body, rdf_format, base_iri=graph, timeout=deadline)
         if replace:
             chosen = visibility or (known[graph].visibility if existed else Visibility.INTERNAL)
-            store.replace_graph(graph, quads, visibility=chosen, source=source, loader="graph-store", checksum=checksum)
+            if harvest:
+                # A harvested catalog publishes its datasets' agents itself (DCAT-AP.de maintainer, originator,
+                # contact): republishing the people it names there is faithful (api/cli.py does the same).
+                target = NamedNode(graph)
+                store.replace_graphs(
+                    (Quad(q.subject, q.predicate, q.object, target) for q in quads),
+                    visibility={graph: chosen},
+                    source=source,
+                    loader=HARVEST_LOADER,
+                    checksum=checksum,
+                    published_people=True,
+                )
+            else:
+                store.replace_graph(
+                    graph, quads, visibility=chosen, source=source, loader="graph-store", checksum=checksum
+                )
         else:
             triples = serialize((_as_triple(q) for q in quads), format=RdfFormat.N_TRIPLES).decode()
             store.update_graphs(
@@ -144,6 +163,18 @@ async def _write(request: Request, *, replace: bool) -> Response:
     except SyntaxError as error:
         raise HttpProblem(400, f"The {kind} body could not be parsed, nothing was written: {error}") from None
     return Response(status_code=204 if existed else 201)
+
+
+def _harvest(request: Request, *, replace: bool) -> bool:
+    """Whether the write is a DCAT harvest (`loader=dcat-harvest`, PUT only); any other loader is a 400."""
+    loader = request.query_params.get("loader")
+    if loader is None:
+        return False
+    if loader != HARVEST_LOADER or not replace:
+        raise HttpProblem(
+            400, f"loader={loader!r}: only loader={HARVEST_LOADER} is known, and only for PUT (a whole harvest)."
+        )
+    return True
 
 
 def _as_triple(item: Quad | Triple) -> Triple:

@@ -8,9 +8,10 @@ stemmer (Savoy 2006) removes inflection and every query word matches as a prefix
 is also looked for inside the compounds of the index's vocabulary, so `Bauamt` finds `Tiefbauamt` and
 `Mobilität` finds `Elektromobilität` (ranked after the hits that have the word itself). Each document
 also carries the names of its departments and its SDG codes and labels (with a lower weight), so
-`Klimaschutz Bauamt` and `11.2` find projects. A question as staff ask it ("Wer arbeitet an 11.2?", "Wer
-kümmert sich um Radverkehr?") is searched for its topic (`question_topic`): no document contains "wer
-arbeitet", and its words would only match names that start with them (Werner). SDG indicators that have only
+`Klimaschutz Bauamt` and `11.2` find projects; a dataset also the labels of its Musterdatenkatalog
+categories, so `Grünflächenkataster` finds the datasets of that category. A question as staff ask it
+("Wer arbeitet an 11.2?", "Wer kümmert sich um Radverkehr?") is searched for its topic (`question_topic`):
+no document contains "wer arbeitet", and its words would only match names that start with them (Werner). SDG indicators that have only
 the taxonomy's placeholder name ("Indikator 11.2.1") are not indexed.
 
 Sync: the index remembers the store `generation` it reflects and what each graph's metadata entry
@@ -68,6 +69,7 @@ from api.auth import authenticate
 from api.collation import sort_key
 from api.derived import DERIVED_GRAPHS
 from api.store import QuerySource, Visibility
+from loaders.categories import MUSTERDATENKATALOG_NS
 from loaders.vocab import PREFIXES, SDG
 
 MAX_QUERY_LENGTH = 200
@@ -388,6 +390,10 @@ _FIELDS = {
     # qs:contributesTo is always asserted as dct:subject too (docs/model.md), as api/derived.py relies on.
     "dct:subject": "sdg",
     "prov:wasAssociatedWith": "associated",
+    # Musterdatenkatalog categories (DCAT-AP.de: dct:references; some portals use dcat:theme): a dataset is
+    # found by its categories' labels. Other values of these properties are dropped when extracted.
+    "dct:references": "category",
+    "dcat:theme": "category",
 }
 _KIND_ORDER = list(Kind)
 _PREFIX_LINES = "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items())
@@ -646,6 +652,9 @@ def _build_doc(view: _View, subject: str) -> Doc | None:
         context += [label for parent in view.get("parent", subject) if (label := view.label(parent))]
     departments = sorted(set(departments), key=lambda d: (d[2] != "lead", sort_key(d[1] or ""), d[0]))
     context += [label for _, label, _ in departments if label]
+    if kind is Kind.DATASET:
+        categories = [*view.get("category", subject), *view.get("sdg", subject)]
+        context += [label for c in categories if c.startswith(f"<{MUSTERDATENKATALOG_NS}") for label in view.labels(c)]
     sdg = view.sdg_links(subject)
     sdg_codes = {a for _, c, _ in sdg for a in _ancestors(c)}
     if code is not None:
@@ -705,7 +714,7 @@ ANONYMOUS_BIT, STAFF_BIT = 1, 2
 # (joining another table for them costs more than the scan itself on broad queries).
 _VISIBILITY_TOKENS = {ANONYMOUS_BIT: "_v_anonymous", STAFF_BIT: "_v_staff"}
 # Fields whose values are other entities, whose names a document shows.
-_LINK_FIELDS = ("lead", "associated", "creator", "member_of", "parent", "sdg")
+_LINK_FIELDS = ("lead", "associated", "creator", "member_of", "parent", "sdg", "category")
 # A refresh that touches more than this share of the documents writes a new index instead of editing it
 # under the readers' lock (10,000 documents: 0.6 s at 10^6 triples).
 _REWRITE_SHARE = 0.1
@@ -1047,6 +1056,9 @@ class SearchIndex:
                 if isinstance(value, RdfLiteral):
                     text = (value.value, value.language or "") if field == "label" else value.value
                     rows.append((number, field, str(subject), text))
+            elif field == "category":
+                if isinstance(value, NamedNode) and value.value.startswith(MUSTERDATENKATALOG_NS):
+                    rows.append((number, field, str(subject), str(value)))
             elif not isinstance(value, RdfLiteral):
                 rows.append((number, field, str(subject), str(value)))
         return rows

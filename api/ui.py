@@ -42,6 +42,7 @@ from api.conneg import HTML_OFFER, Offer, negotiate_optional
 from api.derived import DERIVED_NS
 from api.named_queries import ParameterError
 from api.search import SearchInputError, question_topic, search_index
+from loaders.categories import MUSTERDATENKATALOG_NS
 from loaders.sdg import SdgIndex
 from loaders.vocab import DCAT, DCT, FOAF, ORG, PREFIXES, PROV, QS, RDFS, SDG, SKOS, XSD
 
@@ -1794,8 +1795,18 @@ def _dataset_sections(page: Page, labels: Labels, iri: NamedNode, values: dict) 
                 ],
             ]
         )
+    subjects = values.get(DCT.subject.value, [])
+    # Musterdatenkatalog categories wherever a portal puts them (DCAT-AP.de: dct:references; some use
+    # dcat:theme or dct:subject), shown by their German label; an IRI the loaded taxonomy lacks by its last part.
+    categories = {
+        o.value
+        for p in (DCT.references.value, DCAT.theme.value, DCT.subject.value)
+        for o in values.get(p, [])
+        if isinstance(o, NamedNode) and o.value.startswith(MUSTERDATENKATALOG_NS)
+    }
     sections = [
-        _link_section(page, labels, "sdg", page.t("section.sdg"), values.get(DCT.subject.value, [])),
+        _link_section(page, labels, "sdg", page.t("section.sdg"), [o for o in subjects if o.value not in categories]),
+        _link_section(page, labels, "categories", page.t("section.categories"), categories),
         _link_section(page, labels, "users", page.t("section.used_by"), users),
         Section(
             "distributions",

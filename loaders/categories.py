@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
+from rapidfuzz import fuzz, process
 
-from loaders.vocab import RDF, SKOS
+from loaders.vocab import DCAT, DCT, RDF, SKOS
 from loaders.vocabulary_aliases import squash
 
 MUSTERDATENKATALOG = NamedNode("https://musterdatenkatalog.de/def/musterdatensatz/Musterdatenkatalog")
+# Every category IRI of the Musterdatenkatalog starts so, also those of older versions a portal may still
+# publish (Hamburg's `…/abfallwirtschaft/abfallkalender`, V4 `…/abfallentsorgung/abfallkalender`).
+MUSTERDATENKATALOG_NS = "https://musterdatenkatalog.de/def/musterdatensatz/"
 
 
 class CategoryIndex:
@@ -59,3 +63,25 @@ class CategoryIndex:
     def resolve(self, text: str) -> str | None:
         """The IRI of the one concept `text` names, else None."""
         return self._by_spelling.get(squash(text.strip()))
+
+    def closest(self, text: str, *, limit: int = 3) -> list[str]:
+        """German labels of the concepts most like `text`, best first (for error messages)."""
+        ranked = process.extract(text.strip(), self.labels, scorer=fuzz.WRatio, limit=limit)
+        return [label for label, _, _ in ranked]
+
+
+# Where portals put a dataset's Musterdatenkatalog category: DCAT-AP.de's dct:references (Konventionenhandbuch
+# 1.10.1, the Hamburg reference dataset), and dcat:theme or dct:subject in some portals.
+CATEGORY_PROPERTIES = (DCT.references, DCAT.theme, DCT.subject)
+
+
+def unknown_categories(quads: Iterable[Quad], index: CategoryIndex) -> dict[str, tuple[int, str | None]]:
+    """Musterdatenkatalog IRIs `quads` name as categories that `index` does not hold (an older version's),
+    each with its count and the concept of `index` its last part names, if exactly one."""
+    found: dict[str, int] = {}
+    for q in quads:
+        if q.predicate in CATEGORY_PROPERTIES and isinstance(q.object, NamedNode):
+            iri = q.object.value
+            if iri.startswith(MUSTERDATENKATALOG_NS) and iri not in index.labels:
+                found[iri] = found.get(iri, 0) + 1
+    return {iri: (count, index.resolve(iri.rsplit("/", 1)[-1])) for iri, count in found.items()}

@@ -333,6 +333,12 @@ SHEETS: dict[str, SheetSpec] = {
                        "code (ANNUAL, MONTHLY, DAILY, IRREG, CONT …); the drop-down lists both.", "jährlich",
                        ("aktualisierung", "frequenz", "frequency", "aktualisierungsrhythmus",
                         "turnus"), choices="frequency"),
+                Column("category", "Musterdatenkatalog", "Kategorie des Musterdatenkatalogs (zuerst "
+                       "`querschnitt load musterdatenkatalog_v4.rdf`): deutsche Bezeichnung, ihr letzter Teil, "
+                       "IRI oder Pfad; mehrere mit ; trennen.", "Musterdatenkatalog category (load "
+                       "musterdatenkatalog_v4.rdf first): German label, its last part, IRI or path; separate "
+                       "several with ;.", "Fläche - Grünfläche und Grünflächenkataster",
+                       ("category", "musterdatenkatalog", "mdkkategorie", "musterdatenkategorie"), multi=True),
             ),
         ),
         SheetSpec(

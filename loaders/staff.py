@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import Dataset, Literal, NamedNode, Quad, Store
 
+from loaders.categories import MUSTERDATENKATALOG_NS, CategoryIndex
 from loaders.department_names import Department, DepartmentNames
 from loaders.report import LoadResult
 from loaders.sheets import (
@@ -136,6 +137,7 @@ class _Builder:
         internal_graph: str,
         sdg_index: Any,
         external_datasets: Mapping[str, NamedNode],
+        categories: CategoryIndex | None = None,
     ) -> None:
         self.sheets = sheets
         self.base = base
@@ -154,6 +156,8 @@ class _Builder:
         self.strategy_levels: dict[str, str] = {}
         # Datasets other sources define (a harvested portal): key (identifier, IRI, landing page) → IRI.
         self.external = external_datasets
+        # The Musterdatenkatalog as loaded in the store (None: not loaded), for the `category` column.
+        self.categories = categories
         # Rows and references that name such a dataset: the workbook only adds statements to it.
         self.enriching: dict[str, NamedNode] = {}
         self._department_names: DepartmentNames | None = None
@@ -640,8 +644,42 @@ class _Builder:
                 add(DCAT.theme, EU_THEME[theme])
         for target in self.sdgs(row):
             add(DCT.subject, target)
+        for category in self.categories_of(row):
+            # DCAT-AP.de Konventionenhandbuch 1.10.1: a dataset names its Musterdatenkatalog category with
+            # dct:references (as Hamburg's portal does); dct:subject holds the SDG links, dcat:theme EU themes.
+            add(DCT.references, category)
         for keyword in self.values(row, "keywords"):
             add(DCAT.keyword, Literal(keyword, language=DE))
+
+    def categories_of(self, row: Row) -> list[NamedNode]:
+        """The Musterdatenkatalog categories the `category` cell names; an unknown one is an error with the
+        closest categories, any one while the Musterdatenkatalog is not loaded an error saying to load it."""
+        values = self.values(row, "category")
+        if values and not self.categories:
+            self.error(
+                row,
+                "category",
+                "Der Musterdatenkatalog ist nicht geladen: zuerst `querschnitt load musterdatenkatalog_v4.rdf`.",
+                "The Musterdatenkatalog is not loaded: first `querschnitt load musterdatenkatalog_v4.rdf`.",
+            )
+            return []
+        found = []
+        for value in values:
+            assert self.categories is not None
+            iri = self.categories.resolve(value)
+            if iri is not None:
+                found.append(NamedNode(iri))
+                continue
+            closest = self.categories.closest(value)
+            self.error(
+                row,
+                "category",
+                f"Unbekannte Musterdatenkatalog-Kategorie „{value}“; am ähnlichsten: "
+                + ", ".join(f"„{c}“" for c in closest)
+                + ".",
+                f"Unknown Musterdatenkatalog category '{value}'; closest: {', '.join(closest)}.",
+            )
+        return found
 
     def enrich_dataset(self, row: Row, ds: NamedNode) -> None:
         """A row naming a dataset another source defines (a harvested portal): only the department, SDG
@@ -984,19 +1022,21 @@ def build(
     internal_graph: str,
     sdg_index: Any = None,
     external_datasets: Mapping[str, NamedNode] | None = None,
+    categories: CategoryIndex | None = None,
 ) -> LoadResult:
     """Validate the sheets and map them to quads: public things to `graph`, the rest to `internal_graph`.
 
     `external_datasets` are the datasets other sources define (a harvested portal), by identifier, IRI
     and landing page (`external_dataset_keys`): the `datasets` sheet may enrich them and `uses_datasets`
-    may name them.
+    may name them. `categories` is the Musterdatenkatalog as loaded in the store, which the `category`
+    column names (`CategoryIndex`).
     """
     if not base.endswith(("/", "#")):
         raise ValueError(f"base IRI must end with / or #: {base!r}")
     if graph == internal_graph:
         raise ValueError("graph and internal_graph must differ")
     index = sdg_index if sdg_index is not None else _default_index()
-    return _Builder(sheets, base, municipality, graph, internal_graph, index, external_datasets or {}).run()
+    return _Builder(sheets, base, municipality, graph, internal_graph, index, external_datasets or {}, categories).run()
 
 
 def external_dataset_keys(datasets: Iterable[tuple[NamedNode, str | None, str | None]]) -> dict[str, NamedNode]:
@@ -1020,6 +1060,7 @@ def load(
     internal_graph: str,
     sdg_index: Any = None,
     external_datasets: Mapping[str, NamedNode] | None = None,
+    categories: CategoryIndex | None = None,
 ) -> LoadResult:
     """`read_sheets` + `build`, with the reading problems first in the result."""
     sheets, problems = read_sheets(paths)
@@ -1031,6 +1072,7 @@ def load(
         internal_graph=internal_graph,
         sdg_index=sdg_index,
         external_datasets=external_datasets,
+        categories=categories,
     )
     result.problems[:0] = problems
     return result
@@ -1174,6 +1216,9 @@ def export_rows(
                 "department": _join(_tail(o, dept) for o in g.all(d, DCT.creator)),
                 "sdg": _join(_sdg_code(o) for o in g.all(d, DCT.subject)),
                 "theme": _join(_tail(o, str(EU_THEME)) for o in g.all(d, DCAT.theme)),
+                "category": _join(
+                    o.value for o in g.all(d, DCT.references) if o.value.startswith(MUSTERDATENKATALOG_NS)
+                ),
                 "license": _positional([g.one(x, DCT.license).removeprefix(str(DCATDE_LICENSE)) for x in dists]),
                 "format": _positional([g.one(x, DCT["format"]).removeprefix(str(EU_FILE_TYPE)) for x in dists]),
                 "access_url": _positional([g.one(x, DCAT.accessURL) for x in dists]),

@@ -276,3 +276,42 @@ def test_strict_makes_an_invalid_iri_fatal(tmp_path):
     path = REAL / "govdata-ckanext-dcatde-metadata_max.rdf"
     outcome = CliRunner().invoke(app, ["load", str(path), "--dcat", "--strict", "--store", str(tmp_path / "s")])
     assert outcome.exit_code == 1 and "nothing written" in outcome.output
+
+
+# -- a harvest sent to a running server (`--server`, Graph Store Protocol) ---------------------------------
+
+HAMBURG = REAL / "govdata-ckanext-dcatde-metadata_max.rdf"
+HAMBURG_IRI = "http://mtest6.gd.swe.seitenbau.net:5000/dataset/bd2d4fa6-e9ad-470d-888b-5eb1378d39e9"
+
+
+def test_a_harvest_sent_to_a_server_keeps_the_people_its_portal_published_and_is_republished():
+    from api.app import create_app
+    from api.testing import EDITOR_TOKEN, LiveServer
+
+    settings = make_settings()
+    store = open_store("memory")
+    with LiveServer(create_app(settings, store=store)) as server:
+        cli("load", HAMBURG, "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", EDITOR_TOKEN)
+    [graph] = [g for g in store.graphs() if g.iri == settings.graph_iri("hh")]
+    assert (graph.loader, graph.visibility) == ("dcat-harvest", Visibility.PUBLIC)
+    names = {r["n"].value for r in store.query(f"SELECT ?n {{ ?p a <{FOAF.Person.value}> ; <{FOAF.name.value}> ?n }}")}
+    assert "Peter Schröder" in names  # the maintainer, as the portal published it
+    assert [d.value for d in own_harvested(store, settings)] == [HAMBURG_IRI]
+
+
+def test_the_graph_store_refuses_a_loader_other_than_a_harvest():
+    import httpx
+
+    from api.app import create_app
+    from api.testing import EDITOR_TOKEN, LiveServer
+
+    store = open_store("memory")
+    with LiveServer(create_app(make_settings(), store=store)) as server:
+        answer = httpx.put(
+            f"{server.url}/graphs",
+            params={"graph": make_settings().graph_iri("x"), "loader": "staff-sheets"},
+            content=b"<http://ex/a> <http://ex/p> <http://ex/o> .",
+            headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {EDITOR_TOKEN}"},
+        )
+    assert answer.status_code == 400 and "dcat-harvest" in answer.text
+    assert all(g.iri != make_settings().graph_iri("x") for g in store.graphs())
