@@ -4,8 +4,9 @@ Reads follow the visibility rules: an internal graph is answered exactly like a 
 exist (404), so that its existence is not revealed. Writes need an editor token; PUT replaces the graph
 atomically (staging graph + one update) and records its metadata; a new graph is internal unless the
 request says `visibility=public`. `querschnitt load --dcat --server` sends `loader=dcat-harvest`: the
-graph is recorded as a harvest (so /catalog republishes its own datasets), and the people its portal
-published as the datasets' agents may stay in it, as in a load on the server's own machine.
+graph is recorded as a harvest (so /catalog republishes its own datasets); the people its portal published
+as the datasets' agents may stay in it only when an admin sends it, as in a load on the server's own
+machine (an editor's upload never puts people into a public graph).
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ async def _write(request: Request, *, replace: bool) -> Response:
                     source=source,
                     loader=HARVEST_LOADER,
                     checksum=checksum,
-                    published_people=True,
+                    # Which people a catalog may name is not checked here, so keeping them is an admin's call.
+                    published_people=principal.role >= Role.ADMIN,
                 )
             else:
                 store.replace_graph(

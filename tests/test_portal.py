@@ -284,19 +284,37 @@ HAMBURG = REAL / "govdata-ckanext-dcatde-metadata_max.rdf"
 HAMBURG_IRI = "http://mtest6.gd.swe.seitenbau.net:5000/dataset/bd2d4fa6-e9ad-470d-888b-5eb1378d39e9"
 
 
-def test_a_harvest_sent_to_a_server_keeps_the_people_its_portal_published_and_is_republished():
+def test_a_harvest_an_admin_sends_to_a_server_keeps_the_people_its_portal_published_and_is_republished():
     from api.app import create_app
-    from api.testing import EDITOR_TOKEN, LiveServer
+    from api.testing import ADMIN_TOKEN, LiveServer
 
     settings = make_settings()
     store = open_store("memory")
     with LiveServer(create_app(settings, store=store)) as server:
-        cli("load", HAMBURG, "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", EDITOR_TOKEN)
+        cli("load", HAMBURG, "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", ADMIN_TOKEN)
     [graph] = [g for g in store.graphs() if g.iri == settings.graph_iri("hh")]
     assert (graph.loader, graph.visibility) == ("dcat-harvest", Visibility.PUBLIC)
     names = {r["n"].value for r in store.query(f"SELECT ?n {{ ?p a <{FOAF.Person.value}> ; <{FOAF.name.value}> ?n }}")}
     assert "Peter Schröder" in names  # the maintainer, as the portal published it
     assert [d.value for d in own_harvested(store, settings)] == [HAMBURG_IRI]
+
+
+def test_an_editor_cannot_put_people_into_a_public_graph_by_calling_the_upload_a_harvest():
+    from typer.testing import CliRunner
+
+    from api.app import create_app
+    from api.cli import app
+    from api.testing import EDITOR_TOKEN, LiveServer
+
+    settings = make_settings()
+    store = open_store("memory")
+    with LiveServer(create_app(settings, store=store)) as server:
+        outcome = CliRunner().invoke(
+            app, ["load", str(HAMBURG), "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", EDITOR_TOKEN]
+        )
+    assert outcome.exit_code != 0 and "Peter Schröder" not in outcome.output
+    assert all(g.iri != settings.graph_iri("hh") for g in store.graphs())
+    assert not list(store.query(f"SELECT ?p {{ ?p a <{FOAF.Person.value}> }}"))
 
 
 def test_the_graph_store_refuses_a_loader_other_than_a_harvest():
