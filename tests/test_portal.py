@@ -310,7 +310,8 @@ def test_an_editor_cannot_put_people_into_a_public_graph_by_calling_the_upload_a
     store = open_store("memory")
     with LiveServer(create_app(settings, store=store)) as server:
         outcome = CliRunner().invoke(
-            app, ["load", str(HAMBURG), "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", EDITOR_TOKEN]
+            app,
+            ["load", str(HAMBURG), "--dcat", "--own", "--name", "hh", "--server", server.url, "--token", EDITOR_TOKEN],
         )
     assert outcome.exit_code != 0 and "Peter Schröder" not in outcome.output
     assert all(g.iri != settings.graph_iri("hh") for g in store.graphs())
