@@ -39,7 +39,7 @@ REFERENCE_DATE = date(2025, 6, 30)
 YEARS = tuple(str(year) for year in range(2018, 2025))
 
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
-    "departments": ("id", "name", "parent", "email", "website"),
+    "departments": ("id", "name", "parent", "email", "website", "administration"),
     "people": ("id", "name", "email", "phone", "department", "role"),
     "projects": (
         "id",
@@ -1099,7 +1099,9 @@ def _department_rows(administration: int) -> list[dict[str, str]]:
         district = district_name(administration)
         root = f"bezirksverwaltung-{administration}"
         suffix = f" ({district})"
-        rows.append(_department_row(root, f"Bezirksverwaltung {district.removeprefix('Bezirk ')}", ""))
+        rows.append(
+            _department_row(root, f"Bezirksverwaltung {district.removeprefix('Bezirk ')}", "", administration=True)
+        )
     for dept_id, name, parent, _ in DEPARTMENTS:
         rows.append(
             _department_row(
@@ -1111,13 +1113,14 @@ def _department_rows(administration: int) -> list[dict[str, str]]:
     return rows
 
 
-def _department_row(dept_id: str, name: str, parent: str) -> dict[str, str]:
+def _department_row(dept_id: str, name: str, parent: str, *, administration: bool = False) -> dict[str, str]:
     return {
         "id": dept_id,
         "name": name,
         "parent": parent,
         "email": f"{dept_id}@{DOMAIN}",
         "website": f"{WEBSITE}/verwaltung/{dept_id}",
+        "administration": "ja" if administration else "",
     }
 
 

@@ -223,6 +223,12 @@ SHEETS: dict[str, SheetSpec] = {
                        "oder anderswo stehen, mit ; getrennt.", "Other spellings of the name, as the open-data "
                        "portal or others write it; separate several with ;.", "Amt für Stadtplanung; Planungsamt",
                        ("aliase", "alias", "aliasse", "weiterenamen", "andere namen", "synonyme"), multi=True),
+                Column("administration", "eigene Verwaltung", "ja, wenn die Einheit eine Verwaltung für sich ist "
+                       "(z. B. ein Bezirksamt): fehlende Brücken zwischen Ämtern werden dann nur innerhalb derselben "
+                       "Verwaltung gesucht. Leer = nein.", "yes when the unit is an administration of its own (e.g. "
+                       "a district office): missing bridges between departments are then only sought within one "
+                       "administration. Empty = no.", "nein",
+                       ("verwaltung", "eigeneverwaltung", "bezirksamt", "administration"), choices="yes_no"),
             ),
         ),
         SheetSpec(
@@ -855,6 +861,7 @@ def _lists(sdg_codes: Sequence[str]) -> dict[str, list[str]]:
         # German names first, as the help text promises them; then every EU code.
         "frequency": [*FREQUENCY_LABELS.values(), *FREQUENCIES],
         "public": ["ja", "nein"],
+        "yes_no": ["ja", "nein"],
         "level": ["leitlinie", "strategisches_ziel", "operatives_ziel"],
     }
 

@@ -487,6 +487,8 @@ class _Builder:
             for alias in self.values(row, "aliases"):
                 self.add(d, SKOS.altLabel, Literal(alias, language=DE))
             self.add(d, ORG.identifier, Literal(ident))
+            if self.yes(row, "administration"):
+                self.add(d, RDF.type, QS.Administration)
             # A unit hangs in exactly one place (shapes: xone unitOf / subOrganizationOf).
             if ident in parents:
                 self.add(d, ORG.subOrganizationOf, self.iri("department", parents[ident]))
@@ -695,6 +697,21 @@ class _Builder:
                 add(DCT.creator, self.iri("department", ref))
         self.dataset_links(row, ds, add)
         self.result.counts["enriched_datasets"] = self.result.counts.get("enriched_datasets", 0) + 1
+
+    def yes(self, row: Row, column: str) -> bool:
+        """A yes/no cell; empty is no, anything else is an error naming the cell."""
+        value = row.values.get(column)
+        if isinstance(value, bool):
+            return value
+        text = norm(row.text(column))
+        if text and text not in _YES | _NO:
+            self.error(
+                row,
+                column,
+                f"„{row.text(column)}“ ist weder ja noch nein.",
+                f"'{row.text(column)}' is neither yes nor no.",
+            )
+        return text in _YES
 
     def public_flag(self, row: Row) -> bool:
         value = row.values.get("public")
@@ -1165,6 +1182,7 @@ def export_rows(
                 "parent": _join(_tail(o, dept) for o in g.all(d, ORG.subOrganizationOf)),
                 "email": g.one(d, FOAF.mbox).removeprefix("mailto:"),
                 "website": g.one(d, FOAF.homepage),
+                "administration": "ja" if QS.Administration in g.props[d].get(RDF.type, {}) else "",
             }
         )
 

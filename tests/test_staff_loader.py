@@ -28,6 +28,7 @@ from loaders.staff import (
     write_sheets,
     write_template,
 )
+from loaders.vocab import QS
 
 GOOD_DIR = Path(__file__).parent / "data" / "staff" / "good"
 BASE = "https://musterstadt.example/id/"
@@ -310,6 +311,14 @@ def test_departments_hang_below_their_parent_or_else_the_municipality(good_store
     assert not ask(good_store, "department:61 org:unitOf ?m")
 
 
+def test_a_unit_marked_as_its_own_administration_is_typed_so_and_the_others_are_not() -> None:
+    rows = copy.deepcopy(GOOD)
+    rows["departments"][0]["administration"] = "ja"
+    quads = all_quads(load_rows(rows))
+    administrations = {q.subject.value for q in quads if q.object == QS.Administration}
+    assert administrations == {f"{BASE}department/dez-3"}
+
+
 def test_municipality_carries_its_name_and_ags(good_store) -> None:
     assert ask(
         good_store,
@@ -397,6 +406,7 @@ BAD = [
     ("datasets", 0, {"format": "CSV; JSON; XML", "download_url": "https://a.example/x.csv; https://a.example/x.json"}, 2, "J (Download-URL)"),
     ("indicators", 0, {"2023": "viel"}, 2, "G (2023)"),
     ("indicators", 0, {"department": "98"}, 2, "E (Amt)"),
+    ("departments", 0, {"administration": "vielleicht"}, 2, "G (eigene Verwaltung)"),
     ("strategy", 0, {"level": "vision"}, 2, "B (Ebene)"),
     ("strategy", 2, {"parent": "ll-1"}, 4, "D (übergeordnet)"),
     ("strategy", 1, {"parent": ""}, 3, "D (übergeordnet)"),
