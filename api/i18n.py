@@ -74,6 +74,98 @@ _GAPS_EN = {
     ),
 }
 
+_VOCAB_DE = {
+    "vocab.def.title": "Querschnitt-Vokabular",
+    "vocab.def.intro": (
+        "Die Begriffe, die Querschnitt selbst prägt, weil keine Norm sie abdeckt; alles andere kommt aus "
+        "W3C ORG, FOAF, DCMI, DCAT, PROV, SKOS und RDF Data Cube."
+    ),
+    "vocab.derived.title": "Abgeleitete Begriffe",
+    "vocab.derived.intro": (
+        "Beziehungen, die der Dienst bei jedem Schreiben aus den Quelldaten berechnet und in eigenen Graphen "
+        "hält; sie erscheinen in Abfrageergebnissen. Keine Quelle schreibt sie."
+    ),
+    "vocab.as_data": "Als Daten:",
+    "vocab.context": "JSON-LD-Kontext",
+    "vocab.other": "Siehe auch:",
+    "vocab.classes": "Klassen",
+    "vocab.properties": "Eigenschaften",
+    "vocab.individuals": "Begriffe und Werte",
+    "vocab.kind.class": "Klasse",
+    "vocab.kind.objectproperty": "Objekteigenschaft",
+    "vocab.kind.datatypeproperty": "Datenwerteigenschaft",
+    "vocab.kind.conceptscheme": "Begriffsschema",
+    "vocab.kind.concept": "Begriff",
+    "vocab.kind.individual": "Individuum",
+    "vocab.derived_badge": "abgeleitet",
+    "vocab.derived_note": "Wird vom Dienst aus den Quelldaten berechnet (siehe „abgeleitet aus“ und die Definition).",
+    "vocab.iri": "Kennung (IRI):",
+    "vocab.definition": "Definition",
+    "vocab.relations": "Beziehungen",
+    "vocab.rel.subClassOf": "Unterklasse von",
+    "vocab.rel.subClasses": "Unterklassen",
+    "vocab.rel.subPropertyOf": "Untereigenschaft von",
+    "vocab.rel.domain": "Definitionsbereich",
+    "vocab.rel.range": "Wertebereich",
+    "vocab.rel.domainOf": "Eigenschaften mit diesem Definitionsbereich",
+    "vocab.rel.rangeOf": "Eigenschaften mit diesem Wertebereich",
+    "vocab.rel.inScheme": "Im Begriffsschema",
+    "vocab.rel.concepts": "Begriffe",
+    "vocab.rel.wasDerivedFrom": "abgeleitet aus",
+    "vocab.rel.type": "Art",
+    "vocab.rel.isDefinedBy": "Definiert in",
+    "vocab.used": "In den Daten",
+    "vocab.used_none": "Kommt in den sichtbaren Daten nicht vor.",
+    "vocab.used_examples": "Beispiele:",
+    "vocab.used_all": "alle in SPARQL",
+}
+
+_VOCAB_EN = {
+    "vocab.def.title": "Querschnitt vocabulary",
+    "vocab.def.intro": (
+        "The terms Querschnitt mints itself because no standard covers them; everything else comes from "
+        "W3C ORG, FOAF, DCMI, DCAT, PROV, SKOS and the RDF Data Cube."
+    ),
+    "vocab.derived.title": "Derived terms",
+    "vocab.derived.intro": (
+        "Relations the service computes from the source data on every write and keeps in graphs of their "
+        "own; they appear in query answers. No source writes them."
+    ),
+    "vocab.as_data": "As data:",
+    "vocab.context": "JSON-LD context",
+    "vocab.other": "See also:",
+    "vocab.classes": "Classes",
+    "vocab.properties": "Properties",
+    "vocab.individuals": "Concepts and values",
+    "vocab.kind.class": "Class",
+    "vocab.kind.objectproperty": "Object property",
+    "vocab.kind.datatypeproperty": "Datatype property",
+    "vocab.kind.conceptscheme": "Concept scheme",
+    "vocab.kind.concept": "Concept",
+    "vocab.kind.individual": "Individual",
+    "vocab.derived_badge": "derived",
+    "vocab.derived_note": 'Computed by the service from the source data (see "derived from" and the definition).',
+    "vocab.iri": "Identifier (IRI):",
+    "vocab.definition": "Definition",
+    "vocab.relations": "Relations",
+    "vocab.rel.subClassOf": "Subclass of",
+    "vocab.rel.subClasses": "Subclasses",
+    "vocab.rel.subPropertyOf": "Subproperty of",
+    "vocab.rel.domain": "Domain",
+    "vocab.rel.range": "Range",
+    "vocab.rel.domainOf": "Properties with this domain",
+    "vocab.rel.rangeOf": "Properties with this range",
+    "vocab.rel.inScheme": "In concept scheme",
+    "vocab.rel.concepts": "Concepts",
+    "vocab.rel.wasDerivedFrom": "Derived from",
+    "vocab.rel.type": "Kind",
+    "vocab.rel.isDefinedBy": "Defined in",
+    "vocab.used": "In the data",
+    "vocab.used_none": "Does not occur in the visible data.",
+    "vocab.used_examples": "Examples:",
+    "vocab.used_all": "all in SPARQL",
+}
+
 _PREDICATES_DE = {
     "pred.rdf:type": "Typ",
     "pred.foaf:name": "Name",
@@ -168,6 +260,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "footer.view_public": "Öffentliche Ansicht",
         "footer.view_staff": "Interne Ansicht mit Personen und nicht öffentlichen Daten",
         "footer.api": "API",
+        "footer.vocab": "Vokabular",
         "report.unavailable": "Bericht nicht verfügbar.",
         "report.unavailable.detail": "Die benötigte Abfrage ist auf diesem Server nicht installiert.",
         "error.not_found": "Nicht gefunden",
@@ -369,6 +462,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dist.download": "Herunterladen",
         **_GAPS_DE,
         **_PREDICATES_DE,
+        **_VOCAB_DE,
     },
     "en": {
         "and": " and ",
@@ -386,6 +480,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "footer.view_public": "Public view",
         "footer.view_staff": "Staff view with people and non-public data",
         "footer.api": "API",
+        "footer.vocab": "Vocabulary",
         "report.unavailable": "Report not available.",
         "report.unavailable.detail": "The query it needs is not installed on this server.",
         "error.not_found": "Not found",
@@ -586,6 +681,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dist.download": "Download",
         **_GAPS_EN,
         **_PREDICATES_EN,
+        **_VOCAB_EN,
     },
 }
 

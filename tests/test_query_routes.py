@@ -137,6 +137,7 @@ def test_the_list_describes_a_query_with_its_typed_parameters_and_links(client):
         "run": "http://127.0.0.1:8000/queries/who-works-on",
         "example": "http://127.0.0.1:8000/queries/who-works-on?sdg=11.2",
         "sparql": "http://127.0.0.1:8000/queries/who-works-on/sparql",
+        "definition": "http://127.0.0.1:8000/queries/who-works-on/definition",
     }
 
 
