@@ -143,6 +143,13 @@ def test_the_graph_store_answers_compact_json_ld(client, demo):
     assert_same_triples(json_ld, turtle)
 
 
+@pytest.mark.parametrize("path", ["/.well-known/void", "/sparql"], ids=["void", "service-description"])
+def test_the_void_and_service_descriptions_are_compact_json_ld(client, path):
+    json_ld, turtle = both(client, path)
+    assert_compact(json_ld)
+    assert_same_triples(json_ld, turtle)
+
+
 def test_a_streamed_answer_split_into_batches_keeps_every_triple(demo):
     """Batches smaller than a subject's triples: its node objects repeat its id, and readers merge them."""
     triples = list(demo.query(CONSTRUCT_PROJECTS))

@@ -130,6 +130,12 @@ def test_json_ld_of_the_vocabulary_is_compact_with_the_projects_context(client):
     assert "qs:Project" in ids
 
 
+def test_a_client_holding_the_current_version_gets_304(client):
+    etag = client.get("/derived", headers={"Accept": "text/turtle"}).headers["etag"]
+    again = client.get("/derived", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+
+
 def test_an_unsupported_type_is_406(client):
     assert client.get("/def", headers={"Accept": "image/png"}).status_code == 406
 
