@@ -126,6 +126,13 @@ def test_a_sparql_describe_answer_is_compact_json_ld(client):
     assert_same_triples(json_ld, turtle)
 
 
+def test_a_construct_answer_is_compact_json_ld_on_each_backend(shared_demo):
+    with TestClient(create_app(make_settings(), store=shared_demo)) as on_backend:
+        json_ld, turtle = both(on_backend, "/sparql", query=CONSTRUCT_PROJECTS)
+    assert_compact(json_ld)
+    assert_same_triples(json_ld, turtle)
+
+
 def test_a_truncated_construct_answer_is_still_one_compact_document(demo):
     with TestClient(create_app(make_settings(max_rows=7), store=demo)) as capped:
         response = capped.get(
