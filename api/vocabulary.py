@@ -62,7 +62,13 @@ VOCABULARIES = (
     Vocabulary("def", "qs", "https://w3id.org/querschnitt/def", ONTOLOGY_DIR / "querschnitt.ttl"),
     Vocabulary("derived", "qsd", "https://w3id.org/querschnitt/derived", ONTOLOGY_DIR / "derived.ttl"),
 )
-_PREFIXES = {**PREFIXES, **{k: v for k, v in jsonld.context().items() if isinstance(v, str) and v[-1] in "#/"}}
+
+
+@functools.cache
+def prefixes() -> dict[str, str]:
+    """The prefixes documents and pages use: the project's, and those of the JSON-LD context."""
+    context = jsonld.context()
+    return {**PREFIXES, **{k: v for k, v in context.items() if isinstance(v, str) and v[-1] in "#/"}}
 
 
 @functools.cache
@@ -93,8 +99,8 @@ def _document(vocabulary: Vocabulary, key: str) -> bytes:
 def _serialize(triples: list[Triple], key: str) -> bytes:
     if key == "jsonld":
         return jsonld.compact_document(triples)
-    prefixes = _PREFIXES if key in ("turtle", "rdfxml") else None
-    return serialize(triples, format=_FORMATS[key], prefixes=prefixes) or b""
+    chosen = prefixes() if key in ("turtle", "rdfxml") else None
+    return serialize(triples, format=_FORMATS[key], prefixes=chosen) or b""
 
 
 def _term_triples(vocabulary: Vocabulary, iri: URIRef) -> list[Triple]:
@@ -236,7 +242,7 @@ def _text(values, lang: str) -> str:
 
 
 def _curie(iri: str) -> str:
-    for prefix, namespace in sorted(_PREFIXES.items(), key=lambda item: -len(item[1])):
+    for prefix, namespace in sorted(prefixes().items(), key=lambda item: -len(item[1])):
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"
     return iri
