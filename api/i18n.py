@@ -76,15 +76,7 @@ _GAPS_EN = {
 
 _VOCAB_DE = {
     "vocab.def.title": "Querschnitt-Vokabular",
-    "vocab.def.intro": (
-        "Die Begriffe, die Querschnitt selbst prägt, weil keine Norm sie abdeckt; alles andere kommt aus "
-        "W3C ORG, FOAF, DCMI, DCAT, PROV, SKOS und RDF Data Cube."
-    ),
     "vocab.derived.title": "Abgeleitete Begriffe",
-    "vocab.derived.intro": (
-        "Beziehungen, die der Dienst bei jedem Schreiben aus den Quelldaten berechnet und in eigenen Graphen "
-        "hält; sie erscheinen in Abfrageergebnissen. Keine Quelle schreibt sie."
-    ),
     "vocab.as_data": "Als Daten:",
     "vocab.context": "JSON-LD-Kontext",
     "vocab.other": "Siehe auch:",
@@ -122,15 +114,7 @@ _VOCAB_DE = {
 
 _VOCAB_EN = {
     "vocab.def.title": "Querschnitt vocabulary",
-    "vocab.def.intro": (
-        "The terms Querschnitt mints itself because no standard covers them; everything else comes from "
-        "W3C ORG, FOAF, DCMI, DCAT, PROV, SKOS and the RDF Data Cube."
-    ),
     "vocab.derived.title": "Derived terms",
-    "vocab.derived.intro": (
-        "Relations the service computes from the source data on every write and keeps in graphs of their "
-        "own; they appear in query answers. No source writes them."
-    ),
     "vocab.as_data": "As data:",
     "vocab.context": "JSON-LD context",
     "vocab.other": "See also:",

@@ -324,7 +324,6 @@ def _index_page(request: Request, vocabulary: Vocabulary) -> Response:
         "vocabulary.html",
         {
             "title": page.t(f"vocab.{vocabulary.key}.title"),
-            "intro": page.t(f"vocab.{vocabulary.key}.intro"),
             "description": _text(g.objects(ontology, URIRef("http://purl.org/dc/terms/description")), page.lang),
             "version": str(g.value(ontology, OWL.versionInfo) or ""),
             "vocabulary": vocabulary,

@@ -618,6 +618,8 @@ PAGES = [
     "/page/dataset/luftmessdaten",
     "/page/sdg/11",
     "/login",
+    "/def?format=html",
+    "/derived/worksOnTarget?format=html",
 ]
 
 
