@@ -80,6 +80,22 @@ def test_every_derived_predicate_in_the_demo_data_is_declared_and_marked_derived
         assert list(g.objects(term, PROV_DERIVED)), f"{predicate} does not say what it is derived from"
 
 
+def test_every_vocabulary_iri_in_the_demo_data_has_a_term_page(demo, client):
+    """Wherever a qs: or qsd: IRI occurs (predicate, class, value), a researcher can look it up."""
+    namespaces = [v.namespace for v in vocabulary.VOCABULARIES]
+    found = set()
+    for pattern in ("?x ?p ?o", "?s ?x ?o", "?s ?p ?x"):
+        for row in demo.query(f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ {pattern} }} }}", include_internal=True):
+            value = getattr(row["x"], "value", "")
+            if value.startswith(tuple(namespaces)):
+                found.add(value)
+    assert len(found) > 10
+    for iri in sorted(found):
+        owner = next(v for v in vocabulary.VOCABULARIES if iri.startswith(v.namespace))
+        path = f"{owner.path}/{iri.removeprefix(owner.namespace)}"
+        assert client.get(path, headers={"Accept": BROWSER}).status_code == 200, iri
+
+
 @pytest.mark.parametrize("prop", [RDFS.label, RDFS.comment, SKOS.definition], ids=["label", "comment", "definition"])
 def test_every_derived_term_speaks_german_and_english(prop):
     g = derived_terms()
