@@ -24,6 +24,7 @@ from api import (
     sparql,
     suggest_routes,
     ui,
+    vocabulary,
     void,
 )
 from api.auth import FailedChecks, parse_tokens
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         suggest_routes.router,
         review.router,
         docs_page.router,
+        vocabulary.router,
         ui.router,
     ):
         app.include_router(router)

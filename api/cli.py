@@ -36,7 +36,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from api import gap_notes, load_guard
+from api import gap_notes, jsonld, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
@@ -1085,6 +1085,10 @@ def _print_result(result, output_format: str) -> None:
     if rdf_format is None:
         say("red", "error:", f" --format {output_format} is not for graph results; use ttl, nt, nq, trig, jsonld, rdf")
         raise typer.Exit(2)
+    if rdf_format == RdfFormat.JSON_LD:
+        # Compact with the project's context, as the server writes it.
+        jsonld.write_compact(result, out)
+        return
     result.serialize(out, rdf_format)
 
 

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, serialize
 
+from api import jsonld
 from api.auth import authenticate
 from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_url, published_datasets
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, NotAcceptable, Offer, negotiate
@@ -339,6 +340,8 @@ def _last_modified(modified: datetime | None) -> dict[str, str]:
 
 
 def _serialize(triples: list[Triple], offer: Offer) -> bytes:
+    if offer.key == "jsonld":
+        return jsonld.compact_document(triples)
     prefixes = used_prefixes(triples) if offer.key in ("turtle", "rdfxml") else None
     return serialize(triples, format=_FORMATS[offer.key], prefixes=prefixes) or b""
 

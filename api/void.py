@@ -12,6 +12,7 @@ import threading
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple, serialize
 
+from api import jsonld
 from api.conneg import GRAPH_OFFERS, negotiate
 from api.evaluate import GRAPH_FORMATS
 from api.service_description import dataset_iri, endpoint_iri
@@ -30,9 +31,12 @@ def void_description(request: Request) -> Response:
     """VoID description of the public dataset (Turtle by default; other RDF formats by Accept or `format`)."""
     offer = negotiate(request.headers.get("accept"), GRAPH_OFFERS, format_param=request.query_params.get("format"))
     triples = _cached(request.app.state, request.app.state.settings, request.app.state.store)
-    body = serialize(
-        triples, format=GRAPH_FORMATS[offer.key], prefixes=_VOID_PREFIXES if offer.key == "turtle" else None
-    )
+    if offer.key == "jsonld":
+        body = jsonld.compact_document(triples)
+    else:
+        body = serialize(
+            triples, format=GRAPH_FORMATS[offer.key], prefixes=_VOID_PREFIXES if offer.key == "turtle" else None
+        )
     return Response(body, media_type=offer.content_type, headers={"Vary": "Accept"})
 
 

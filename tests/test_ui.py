@@ -215,6 +215,15 @@ def test_gap_report_rows_link_to_entity_pages(ui_client, app, store, kind):
     assert all(page_links(row) for row in rows)
 
 
+@pytest.mark.parametrize("kind", GAP_KINDS)
+def test_gap_report_links_its_query_and_the_readable_definition_beside_it(ui_client, kind):
+    hrefs = {a.attrs.get("href") for a in html(ui_client.get(f"/gaps/{kind}")).find_all("a")}
+    assert {f"/queries/{kind}/sparql", f"/queries/{kind}/definition"} <= hrefs
+    definition = ui_client.get(f"/queries/{kind}/definition")
+    assert definition.status_code == 200
+    assert definition.text != ui_client.get(f"/queries/{kind}/sparql").text
+
+
 def test_gap_filters_keep_the_rows_of_one_department_and_goal(ui_client):
     tiefbauamt = f"{BASE}department/tiefbauamt"
     page = html(ui_client.get("/gaps/missing-bridges", params={"department": tiefbauamt, "goal": "11"}))
@@ -609,6 +618,8 @@ PAGES = [
     "/page/dataset/luftmessdaten",
     "/page/sdg/11",
     "/login",
+    "/def?format=html",
+    "/derived/worksOnTarget?format=html",
 ]
 
 
