@@ -1157,14 +1157,12 @@ def restore(
     Example: querschnitt restore ./backups/2026-11-26 --store http://127.0.0.1:8890/sparql
     """
 
-    from api.store import StoreLocked, restore_directory
+    from api.store import RemoteStore, StoreLocked, is_remote, restore_directory
 
     settings = _settings()
     location = store or settings.store
     try:
-        if location.startswith(("http://", "https://")):
-            from api.remote_store import RemoteStore
-
+        if is_remote(location):
             # Not open_store: it would write the derived graphs first, and a backup goes into an empty store.
             options = {k: v for k, v in settings.remote_options().items() if v is not None}
             with RemoteStore(location, **options) as remote:

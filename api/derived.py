@@ -48,6 +48,8 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode
 
+from api.store.base import META_GRAPH
+
 DERIVED_NS = "https://w3id.org/querschnitt/derived#"
 PUBLIC_GRAPH = NamedNode("urn:querschnitt:derived:public")
 INTERNAL_GRAPH = NamedNode("urn:querschnitt:derived:internal")
@@ -55,8 +57,7 @@ INTERNAL_GRAPH = NamedNode("urn:querschnitt:derived:internal")
 SCRATCH_GRAPH = NamedNode("urn:querschnitt:derived:scratch")
 DERIVED_GRAPHS = (PUBLIC_GRAPH, INTERNAL_GRAPH)
 
-# Kept in step with api/store.py META_GRAPH; not imported, so that the store may import this module.
-_META = "<urn:querschnitt:meta>"
+_META = str(META_GRAPH)
 _PUB, _INT, _SCRATCH = str(PUBLIC_GRAPH), str(INTERNAL_GRAPH), str(SCRATCH_GRAPH)
 
 # Oxigraph accepts no PREFIX after the first operation of an update request, and the refresh is appended
@@ -206,7 +207,7 @@ def _sync(graph: str, predicate: str, body: str, *, minus_public: bool) -> str:
 
 
 def _register(graph: str, visibility: str, what: str, version: str) -> list[str]:
-    # The seven fields api/store.py `_meta_update` writes; EmbeddedStore.graphs lists a graph only with all.
+    # The seven fields api/store/base.py `meta_update` writes; EmbeddedStore.graphs lists a graph only with all.
     # The checksum names the refresh that wrote them, so that `install` notices relations added since.
     return [
         f"DELETE WHERE {{ GRAPH {_META} {{ {graph} ?p ?o }} }}",
