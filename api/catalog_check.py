@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from api.catalog import build_catalog
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.report import Severity
 from loaders.vocab import PREFIXES
 
@@ -138,7 +138,7 @@ def check_catalog(graph: Graph | Iterable[Triple | Quad], shapes_dir: Path, voca
     )
 
 
-def check_store(store: EmbeddedStore, settings: Settings, *, shapes_dir: Path, vocab_dir: Path) -> list[CatalogProblem]:
+def check_store(store: Store, settings: Settings, *, shapes_dir: Path, vocab_dir: Path) -> list[CatalogProblem]:
     """Build the whole public catalog from `store` and check it; what `querschnitt catalog check` runs."""
     return check_catalog(build_catalog(store, settings, page=None).triples, shapes_dir, vocab_dir)
 

@@ -40,7 +40,7 @@ from api import gap_notes, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
 from api.settings import Settings
-from api.store import EmbeddedStore, StoreError, Visibility, backup_snapshot, meta_quads, open_store
+from api.store import Store, StoreError, StoreLocked, Visibility, backup_snapshot, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
@@ -73,7 +73,7 @@ def _settings() -> Settings:
     return Settings()
 
 
-_opened: list[EmbeddedStore] = []
+_opened: list[Store] = []
 # Copies of a store a server holds, taken for reading commands; removed when the command ends.
 _snapshots: list[Path] = []
 
@@ -173,7 +173,7 @@ def _remember_server(target: ServerTarget) -> ServerTarget:
     return target
 
 
-def _remember(store: EmbeddedStore) -> EmbeddedStore:
+def _remember(store: Store) -> Store:
     _opened.append(store)
     return store
 
@@ -201,7 +201,7 @@ def command(*args, group: typer.Typer = app, **kwargs):
     return decorate
 
 
-def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> EmbeddedStore:
+def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> Store:
     """Open the store (with the SDG taxonomy) or exit with one clear line; readers fall back to a snapshot."""
     if isinstance(store, ServerTarget):
         return store
@@ -209,7 +209,7 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
     location = store or settings.store
     try:
         opened = _remember(open_store(location, **settings.remote_options()))
-        if opened.path is None and not isinstance(opened, EmbeddedStore):
+        if not opened.local_engine:
             opened.graphs()  # a remote store that is down: say so now, in one line
         # Every store a command creates or opens holds the SDG taxonomy (what `init` loads), so that a
         # first `load` into a new store already gives gap reports that can be right.
@@ -217,7 +217,7 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
             ensure_sdg_taxonomy(opened, settings)
         return opened
     except StoreError as error:
-        if read_only_fallback and "in use" in str(error):
+        if read_only_fallback and isinstance(error, StoreLocked):
             say("yellow", "note:", f" {location} is held by a running server; reading a snapshot of it.")
             try:
                 return _remember(open_store(_snapshot_of(Path(location)), read_only=True))
@@ -310,7 +310,7 @@ def demo(
 
 
 def _commit(
-    target: EmbeddedStore,
+    target: Store,
     result: LoadResult,
     *,
     source: str,
@@ -368,7 +368,7 @@ class LoadChecks:
 
     def passed(
         self,
-        target: EmbeddedStore,
+        target: Store,
         new: load_guard.Entities,
         visibility: dict[str, Visibility],
         *,
@@ -958,7 +958,7 @@ def query(
     _print_result(result, output_format)
 
 
-def _say_what_the_report_cannot_show(target: EmbeddedStore, report_level: str | None) -> None:
+def _say_what_the_report_cannot_show(target: Store, report_level: str | None) -> None:
     """Print the report's notes; exit 1 when one says the report cannot be right (never an empty answer)."""
 
     def select(sparql: str) -> list[dict]:
@@ -1123,8 +1123,6 @@ def backup(
 
     Example: querschnitt backup ./backups/2026-11-26
     """
-    from api.store import StoreLocked
-
     settings = _settings()
     location = store or settings.store
     try:
@@ -1157,7 +1155,7 @@ def restore(
     Example: querschnitt restore ./backups/2026-11-26 --store http://127.0.0.1:8890/sparql
     """
 
-    from api.store import RemoteStore, StoreLocked, is_remote, restore_directory
+    from api.store import RemoteStore, is_remote, restore_directory
 
     settings = _settings()
     location = store or settings.store
