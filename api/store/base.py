@@ -318,10 +318,13 @@ def meta_refresh(
         ]
     )
     # ?g stays unbound when the graph is empty, so the entry is only deleted (templates skip unbound terms).
+    # The old entry's triples come as `{ … } UNION {}`, not OPTIONAL: the same effect (the extra row with ?p ?o
+    # unbound deletes nothing and inserts the entry again), but Virtuoso 7.2 gave no row at all for this
+    # WHERE when the OPTIONAL matched nothing, so a graph without an entry was never registered.
     return (
         f"DELETE {{ GRAPH {META_GRAPH} {{ {graph} ?p ?o }} }} INSERT {{ GRAPH {META_GRAPH} {{ {template} }} }} WHERE {{ "
         f"{{ SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?q ?x }} }} }} "
         f"OPTIONAL {{ GRAPH {META_GRAPH} {{ {graph} {QS.visibility} ?old }} }} "
         f"BIND({chosen} AS ?visibility) BIND(IF(?n > 0, {graph}, ?unbound) AS ?g) "
-        f"OPTIONAL {{ GRAPH {META_GRAPH} {{ {graph} ?p ?o }} }} }}"
+        f"{{ GRAPH {META_GRAPH} {{ {graph} ?p ?o }} }} UNION {{}} }}"
     )
