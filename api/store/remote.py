@@ -70,9 +70,9 @@ from pyoxigraph import (
     serialize,
 )
 
+import api.store.virtuoso_dialect as virtuoso_dialect
 from api.personal_data import PersonalDataWatch, refusal, typed_as_person_query
 from api.sparql_text import _Prologue, dataset_clauses, query_form, tokens, without_dataset_clauses
-from api.store import virtuoso_dialect
 from api.store.base import (
     EMPTY_GRAPH,
     META_GRAPH,
