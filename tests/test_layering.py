@@ -4,6 +4,7 @@ functions included)."""
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +18,17 @@ HTTP = ("fastapi", "starlette", "uvicorn", "jinja2", "typer")
 STORE_MAY_IMPORT = ("api.store", "api.sparql_text", "api.personal_data", "api.derived", "loaders.vocab")
 
 
-def modules() -> dict[str, set[str]]:
-    """Every module of api/, loaders/ and suggest/ with the modules it imports (`from a import b` names a.b too)."""
+@functools.cache
+def modules(*, top_level_only: bool = False) -> dict[str, set[str]]:
+    """Every module of api/, loaders/ and suggest/ with the modules it imports (`from a import b` names a.b too);
+    `top_level_only`: the imports run when the module is imported, not those inside functions."""
     found: dict[str, set[str]] = {}
     for package in ("api", "loaders", "suggest"):
         for path in (ROOT / package).rglob("*.py"):
             name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
             imported: set[str] = set()
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body if top_level_only else ast.walk(tree):
                 if isinstance(node, ast.Import):
                     imported |= {alias.name for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module:
@@ -96,3 +100,21 @@ def test_importing_the_store_loads_no_web_framework():
     code = "import sys, api.store; print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_module_imports_itself_back_when_it_is_imported():
+    graph = modules(top_level_only=True)
+    graph = {
+        module: {name for name in imported if name in graph and name != module} for module, imported in graph.items()
+    }
+
+    def reached(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for name in graph[todo.pop()] - seen:
+                seen.add(name)
+                todo.append(name)
+        return seen
+
+    assert sorted(module for module in graph if module in reached(module)) == []
