@@ -2,8 +2,8 @@
 
 The shapes check controlled vocabularies through `skos:inScheme` in the *data* graph, so the vocabulary
 files are read and their concepts' scheme memberships added to the catalog before validation; the EU
-authority tables (data theme, file type, frequency, language) lack those triples and get them here
-(FINDINGS: "DCAT-AP.de validation with pyshacl"). Only typing and scheme membership are taken from the
+authority tables (data theme, file type, frequency, language) lack those triples and get them here.
+Only typing and scheme membership are taken from the
 vocabularies: their other content (deprecated list nodes, labels) is not what is being checked.
 
 Every SHACL result becomes a `CatalogProblem` in German and English, naming the focus node, the property

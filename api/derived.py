@@ -233,7 +233,7 @@ def _recompute_operations() -> list[str]:
         # Staging graphs that still exist in the writing transaction (a replaced graph's new content on the
         # embedded store, its old content set aside on a remote one) are the store's own too: counted in
         # "all", their statements gave every entity of a replaced public graph a staff label, so that
-        # rewriting the same content changed the internal derived graph (issue 13, item 10).
+        # rewriting the same content changed the internal derived graph.
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:storeGraph true }} }} WHERE {{ GRAPH {_META} {{ ?g qs:staging true }} }}",
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:publicSource true }} }} WHERE {{ GRAPH {_META} {{ "
         "?g a sd:NamedGraph ; qs:visibility qs:public ; dct:source ?source ; qs:loader ?loader ; "

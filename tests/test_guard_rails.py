@@ -402,7 +402,7 @@ def test_anything_more_goes_to_a_worker(query):
     assert not is_single_pattern(query)
 
 
-# -- fair shares (issue 14, item 6) --------------------------------------------------------------------
+# -- fair shares --------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -449,7 +449,7 @@ def test_a_configured_token_has_its_own_share_and_a_random_one_has_none(client):
     assert key(f"Bearer {READER_TOKEN}") != key("") == key("Bearer random-guess") == "address:10.0.0.1"
 
 
-# -- who may see and decide what (issue 14, item 7) ------------------------------------------------------
+# -- who may see and decide what ------------------------------------------------------
 
 
 def test_metrics_need_a_staff_token(client):

@@ -1,8 +1,9 @@
 """The remote store: any SPARQL 1.1 Query + Update (+ Graph Store Protocol) endpoint behind the store interface.
 
 `RemoteStore` offers the public methods of `EmbeddedStore` with the same meaning, so that the API can run
-as several stateless processes in front of one shared store (ARCHITECTURE §5, §8). Tested against
-Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's quirks, all measured:
+as several stateless processes in front of one shared store (docs/architecture.md, "The store"). Tested
+against Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's quirks, all measured
+(the rewrites and repairs themselves are in `virtuoso_dialect.py`):
 
 - **Dataset restriction.** Every query gets the caller's visible graphs as `default-graph-uri` *and*
   `named-graph-uri` (SPARQL 1.1 Protocol §2.1.4); an empty list becomes `urn:querschnitt:empty`, a graph
