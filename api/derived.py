@@ -29,9 +29,8 @@ the end of the transaction of every write (`replace_graphs`, `drop_graph`, `upda
 readers see the old sources with the old derived graphs or the new ones with the new (snapshot
 isolation), and a failed write rolls back both. The refresh recomputes every relation but writes only
 the difference (a write to RocksDB costs ~20 µs a quad; rewriting everything took 20 s at 10^6
-triples). Measured on disk (bench/gaps.py): every write pays ~150 ms at 10^5 triples, ~2.3 s at 10^6, about
-half of it for the labels (before them: ~90 ms and ~1.1 s), which take a report's page at 10^6 from ~1 s
-to ~0.4 s.
+triples). What every write pays for the refresh, and what the labels save a report's page, is measured in
+docs/scaling.md (bench/gaps.py).
 
 **Shapes.** On disk, Oxigraph joins triple patterns by one index lookup per row, and per graph of the
 dataset; each pattern is therefore its own sub-select, which is scanned once and joined by hashing

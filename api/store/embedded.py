@@ -185,8 +185,8 @@ class EmbeddedStore(SharedOperations):
         that no query can see; one SPARQL update then writes the differences of all of them together with
         the metadata, so readers see the old graphs or the new ones, never a mix, and a failure at any
         point leaves the old graphs as they were. A graph that does not exist yet is loaded under its own
-        name instead (hidden until its metadata is written). bench/bulk_load.py at 10^6 triples: a first
-        load takes 1.45× raw `bulk_load`, replacing everything 5.9× (most of it deleting the staging graph).
+        name instead (hidden until its metadata is written). Its cost against a raw `bulk_load` is in
+        docs/scaling.md (bench/bulk_load.py).
         """
         self._require_writable()
         fixed = isinstance(visibility, dict)
