@@ -17,11 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 import typer
 from pyoxigraph import (
-    Literal,
     NamedNode,
     Quad,
     QueryBoolean,
@@ -39,6 +38,7 @@ from rich.text import Text
 from api import gap_notes, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
+from api.server_target import ServerTarget
 from api.settings import Settings
 from api.store import Store, StoreError, StoreLocked, Visibility, backup_snapshot, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
@@ -76,96 +76,6 @@ def _settings() -> Settings:
 _opened: list[Store] = []
 # Copies of a store a server holds, taken for reading commands; removed when the command ends.
 _snapshots: list[Path] = []
-
-
-class ServerTarget:
-    """A running Querschnitt server as the target of a load: each graph goes there by GSP PUT.
-
-    Internal graphs are sent first, so a public graph never points at data the server lacks. Each PUT is
-    atomic on the server; a load of several graphs is not one transaction there (unlike a local load).
-    """
-
-    def __init__(self, url: str, token: str):
-        import httpx
-
-        self.url = url.rstrip("/")
-        self.client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=300)
-        self.minted_for: str | None = None
-
-    def settings(self, local: Settings) -> Settings:
-        """`local` with the server's base IRI and municipality: the server decides the IRIs a load mints."""
-        import httpx
-
-        try:
-            answer = self.client.get(f"{self.url}/api/loads")
-        except httpx.HTTPError as error:
-            raise StoreError(f"{self.url} is not reachable: {error}") from None
-        if answer.status_code >= 400:
-            raise StoreError(
-                f"{self.url} refused to tell its load settings: HTTP {answer.status_code} {answer.text[:300]}"
-            )
-        remote = answer.json()
-        self.minted_for = remote["base_iri"]
-        return local.model_copy(
-            update={
-                "base_iri": remote["base_iri"],
-                "municipality_name": remote["municipality_name"],
-                "municipality_key": remote["municipality_key"],
-            }
-        )
-
-    def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str, **_) -> list:
-        import contextlib
-        import tempfile
-
-        with contextlib.ExitStack() as files:
-            bodies: dict[str, IO[bytes]] = {}
-            for quad in quads:
-                graph = quad.graph_name.value
-                if graph not in bodies:
-                    bodies[graph] = files.enter_context(tempfile.TemporaryFile())
-                bodies[graph].write(f"{quad.subject} {quad.predicate} {quad.object} .\n".encode())
-            graphs = list(visibility) if isinstance(visibility, dict) else list(bodies)
-            for graph in sorted(graphs, key=lambda g: self._visibility(visibility, g) is Visibility.PUBLIC):
-                body = b""
-                if graph in bodies:
-                    bodies[graph].seek(0)
-                    body = bodies[graph].read()
-                answer = self.client.put(
-                    f"{self.url}/graphs",
-                    params={
-                        "graph": graph,
-                        "visibility": self._visibility(visibility, graph).value,
-                        "source": source,
-                        **({"minted_for": self.minted_for} if self.minted_for else {}),
-                    },
-                    content=body,
-                    headers={"Content-Type": "application/n-triples"},
-                )
-                if answer.status_code >= 400:
-                    raise StoreError(f"{self.url} refused graph {graph}: HTTP {answer.status_code} {answer.text[:300]}")
-                say("green", "sent", f" {graph} to {self.url}")
-        return []
-
-    @staticmethod
-    def _visibility(visibility, graph: str) -> Visibility:
-        return visibility[graph] if isinstance(visibility, dict) else visibility
-
-    def query(self, sparql: str, **_) -> list:
-        answer = self.client.post(
-            f"{self.url}/sparql", data={"query": sparql}, headers={"Accept": "application/sparql-results+json"}
-        )
-        answer.raise_for_status()
-        return [
-            {name: NamedNode(v["value"]) if v["type"] == "uri" else Literal(v["value"]) for name, v in row.items()}
-            for row in answer.json()["results"]["bindings"]
-        ]
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def _remember_server(target: ServerTarget) -> ServerTarget:
@@ -516,7 +426,9 @@ def load(
         if not token:
             say("red", "error:", " --server needs an editor token: --token or QUERSCHNITT_TOKEN")
             raise typer.Exit(2)
-        target = _remember_server(ServerTarget(server, token))
+        target = _remember_server(
+            ServerTarget(server, token, on_sent=lambda graph, url: say("green", "sent", f" {graph} to {url}"))
+        )
         try:
             settings = target.settings(settings)
         except StoreError as error:
