@@ -17,7 +17,17 @@ from fastapi.testclient import TestClient
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
 from api.app import create_app
-from api.store import META_GRAPH, STAGING_PREFIX, EmbeddedStore, StoreError, StoreLocked, Visibility, open_store
+from api.store import (
+    META_GRAPH,
+    STAGING_PREFIX,
+    EmbeddedStore,
+    QuerySource,
+    Store,
+    StoreError,
+    StoreLocked,
+    Visibility,
+    open_store,
+)
 from api.testing import EDITOR, make_settings
 from loaders.vocab import QS
 
@@ -409,6 +419,17 @@ def test_a_graph_store_post_to_a_new_graph_registers_it(store):
         listed = {g["graph"]: g["triples"] for g in client.get("/api/graphs").json()}
     assert listed.get(new) == 1
     assert "posted" in values(store)
+
+
+def test_both_backends_offer_everything_the_store_interface_names(store):
+    names = {
+        name
+        for protocol in (Store, QuerySource)
+        for name in [*vars(protocol), *protocol.__annotations__]
+        if not name.startswith("_") or name == "__len__"
+    }
+    assert {"query", "replace_graphs", "local_engine", "has_local_path"} <= names
+    assert sorted(name for name in names if not hasattr(store, name)) == []
 
 
 def test_a_graph_removed_twice_in_one_update_ends_empty(store):
