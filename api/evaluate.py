@@ -29,7 +29,7 @@ from pyoxigraph import (
 )
 
 from api import jsonld
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.vocab import PREFIXES
 
 RESULT_FORMATS = {
@@ -108,7 +108,7 @@ class Prepared:
     size: int | None
 
 
-def prepare(store: EmbeddedStore, job: QueryJob) -> Prepared:
+def prepare(store: Store, job: QueryJob) -> Prepared:
     """Evaluate `job` far enough to know its head (and, when capped, its rows); raise EvaluationError."""
     try:
         result = store.query(

@@ -1,4 +1,4 @@
-"""Named queries over HTTP (issue 5): `/queries` lists them, `/queries/{name}` runs one, `…/sparql` gives its text.
+"""Named queries over HTTP: `/queries` lists them, `/queries/{name}` runs one, `…/sparql` gives its text.
 
 Built from the registry when the app is created (`router_for(registry)`): each query is an operation of
 its own in the OpenAPI document, with the parameters of its `#+` header. Parameter values are checked

@@ -33,7 +33,6 @@ from api.sparql_text import (
     query_form,
     update_has_dataset_clause,
 )
-from api.store import EmbeddedStore
 from api.yasgui import yasgui_page
 from loaders.vocab import PREFIXES
 
@@ -146,7 +145,7 @@ def _run_checked(app, job: QueryJob) -> Answer:
 def _parses_here(app) -> bool:
     # A remote store parses its queries itself, in its own dialect (Virtuoso's extensions): only the
     # SERVICE/LOAD guard applies there.
-    return isinstance(app.state.store, EmbeddedStore)
+    return app.state.store.local_engine
 
 
 def _dataset(default_graphs: list[str], named_graphs: list[str]) -> tuple[list[str] | None, list[str] | None]:

@@ -45,8 +45,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from api import derived
 from api.named_queries import ParameterError, QueryRegistry
-from api.remote_store import RemoteStore
 from api.store import EmbeddedStore, Visibility
+from api.store.remote import RemoteStore
 from loaders import demo
 from loaders.resources import QUERIES_DIR
 from loaders.vocab import DCT, PROV, QS, RDF, SDG

@@ -1,4 +1,4 @@
-"""Named queries over HTTP (issue 5): the list, running each one, its text, paging, errors and OpenAPI.
+"""Named queries over HTTP: the list, running each one, its text, paging, errors and OpenAPI.
 
 Every query is run through HTTP and compared with the same query run through the registry directly,
 on the demo municipality (`querschnitt demo`) and on Kleinstadt (tests/data/gaps, see test_gap_queries).
