@@ -24,6 +24,7 @@ from api import (
     sparql,
     suggest_routes,
     ui,
+    vocabulary,
     void,
 )
 from api.auth import FailedChecks, parse_tokens
@@ -37,12 +38,12 @@ from api.named_queries import QueryRegistry
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
 from api.sparql_check import SparqlChecker
-from api.store import EmbeddedStore, open_store
+from api.store import Store, open_store
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Build the app; the store is opened in the lifespan unless one is given (tests pass their own)."""
     settings = settings or Settings()
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, store: EmbeddedStore | None 
         suggest_routes.router,
         review.router,
         docs_page.router,
+        vocabulary.router,
         ui.router,
     ):
         app.include_router(router)

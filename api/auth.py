@@ -68,7 +68,7 @@ def parse_tokens(spec: str) -> list[tuple[str, Role]]:
 class FailedChecks:
     """Failed token checks per client address in the last minute; past `per_minute`, tokens are not checked.
 
-    Without a bound one address tried 1,443 tokens a second (issue 14, item 7). While an address is over
+    Without a bound one address tried 1,443 tokens a second. While an address is over
     it, every request from it that carries a token gets 429 — a good token too, or the guessing would go
     on — and anonymous requests are answered as before. The table holds only addresses that failed
     within the minute, and at most `max_clients` of them.

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pyoxigraph import Literal, NamedNode, Triple
 
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.categories import MUSTERDATENKATALOG_NS
 from loaders.vocab import (
     ADMS_PUBLISHER_TYPE,
@@ -116,7 +116,7 @@ def contributor_iri(settings: Settings) -> NamedNode | None:
     return NamedNode(value if "://" in value else CONTRIBUTORS + value)
 
 
-def published_datasets(store: EmbeddedStore, settings: Settings) -> list[NamedNode]:
+def published_datasets(store: Store, settings: Settings) -> list[NamedNode]:
     """The public datasets the municipality publishes, ordered by IRI (the order of the catalog's pages):
     its spreadsheets' datasets and the harvested datasets of its own portal (`own_harvested`).
 
@@ -132,12 +132,12 @@ def published_datasets(store: EmbeddedStore, settings: Settings) -> list[NamedNo
     return sorted((d for d in (typed & published) | own if isinstance(d, NamedNode)), key=lambda d: d.value)
 
 
-def harvested_graphs(store: EmbeddedStore) -> list[str]:
+def harvested_graphs(store: Store) -> list[str]:
     """The public graphs a DCAT harvest wrote: their datasets are republished as published."""
     return [g.iri for g in store.graphs(include_internal=False) if g.loader == HARVEST_LOADER]
 
 
-def own_harvested(store: EmbeddedStore, settings: Settings) -> list[NamedNode]:
+def own_harvested(store: Store, settings: Settings) -> list[NamedNode]:
     """Harvested datasets whose publisher is the municipality: marked so by `load --dcat --own`
     (`owl:sameAs` the municipality), or with its name (`Stadt`, `Hansestadt` … aside) or its AGS."""
     graphs = harvested_graphs(store)
@@ -180,7 +180,7 @@ def _municipality_name(text: str) -> str:
     return _AUTHORITY_WORDS.sub("", plain)
 
 
-def dataset_count(store: EmbeddedStore, settings: Settings) -> int:
+def dataset_count(store: Store, settings: Settings) -> int:
     """How many public datasets the municipality publishes."""
     return len(published_datasets(store, settings))
 
@@ -191,7 +191,7 @@ def last_page(total: int, page_size: int) -> int:
 
 
 def build_catalog(
-    store: EmbeddedStore,
+    store: Store,
     settings: Settings,
     *,
     page: int | None = 1,
@@ -233,7 +233,7 @@ class PageNotFound(LookupError):
         super().__init__(f"There is no page {page}; the catalog has pages 1 to {last}.")
 
 
-def modified(store: EmbeddedStore) -> datetime | None:
+def modified(store: Store) -> datetime | None:
     """When a public graph last changed (None for an empty store)."""
     times = [g.modified for g in store.graphs(include_internal=False)]
     return max(times) if times else None
@@ -242,7 +242,7 @@ def modified(store: EmbeddedStore) -> datetime | None:
 # --- the parts ------------------------------------------------------------------------------------------
 
 
-def _catalog_node(store: EmbeddedStore, settings: Settings, datasets: list[NamedNode]) -> list[Triple]:
+def _catalog_node(store: Store, settings: Settings, datasets: list[NamedNode]) -> list[Triple]:
     catalog, publisher = catalog_iri(settings), publisher_iri(settings)
     name = settings.municipality_name
     title = settings.catalog_title or f"Offene Daten {name}"
@@ -274,7 +274,7 @@ def _catalog_node(store: EmbeddedStore, settings: Settings, datasets: list[Named
     return triples
 
 
-def _spatial(store: EmbeddedStore, settings: Settings) -> NamedNode | None:
+def _spatial(store: Store, settings: Settings) -> NamedNode | None:
     """The municipality key IRI: from the settings, else from the municipality node in the data."""
     if settings.municipality_key:
         return MUNICIPALITY_KEY[settings.municipality_key]
@@ -286,9 +286,7 @@ def _spatial(store: EmbeddedStore, settings: Settings) -> NamedNode | None:
     return None
 
 
-def _dataset_triples(
-    store: EmbeddedStore, settings: Settings, datasets: list[NamedNode], *, every: bool
-) -> list[Triple]:
+def _dataset_triples(store: Store, settings: Settings, datasets: list[NamedNode], *, every: bool) -> list[Triple]:
     # A page names its datasets; the whole catalog selects them by pattern, which is faster than a
     # VALUES block with thousands of IRIs (≈ 19 s instead of 27 s for 14,000 datasets on disk).
     selection = (
@@ -320,7 +318,7 @@ def _dataset_triples(
     return triples
 
 
-def _harvested_triples(store: EmbeddedStore, settings: Settings, datasets: list[NamedNode]) -> list[Triple]:
+def _harvested_triples(store: Store, settings: Settings, datasets: list[NamedNode]) -> list[Triple]:
     """The own portal's datasets as it published them: every statement of the dataset, its distributions
     and the blank nodes below them (contact point, period, checksum …) from the harvested graph, with the
     municipality as the one publisher; what Querschnitt adds is what staff enriched (SDG targets, projects).

@@ -2,8 +2,8 @@
 
 The shapes check controlled vocabularies through `skos:inScheme` in the *data* graph, so the vocabulary
 files are read and their concepts' scheme memberships added to the catalog before validation; the EU
-authority tables (data theme, file type, frequency, language) lack those triples and get them here
-(FINDINGS: "DCAT-AP.de validation with pyshacl"). Only typing and scheme membership are taken from the
+authority tables (data theme, file type, frequency, language) lack those triples and get them here.
+Only typing and scheme membership are taken from the
 vocabularies: their other content (deprecated list nodes, labels) is not what is being checked.
 
 Every SHACL result becomes a `CatalogProblem` in German and English, naming the focus node, the property
@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from api.catalog import build_catalog
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.report import Severity
 from loaders.vocab import PREFIXES
 
@@ -138,7 +138,7 @@ def check_catalog(graph: Graph | Iterable[Triple | Quad], shapes_dir: Path, voca
     )
 
 
-def check_store(store: EmbeddedStore, settings: Settings, *, shapes_dir: Path, vocab_dir: Path) -> list[CatalogProblem]:
+def check_store(store: Store, settings: Settings, *, shapes_dir: Path, vocab_dir: Path) -> list[CatalogProblem]:
     """Build the whole public catalog from `store` and check it; what `querschnitt catalog check` runs."""
     return check_catalog(build_catalog(store, settings, page=None).triples, shapes_dir, vocab_dir)
 

@@ -17,11 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated
 
 import typer
 from pyoxigraph import (
-    Literal,
     NamedNode,
     Quad,
     QueryBoolean,
@@ -36,11 +35,12 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from api import gap_notes, load_guard
+from api import gap_notes, jsonld, load_guard
 from api.demo import ensure_sdg_taxonomy, install_sdg_taxonomy, write_result
 from api.named_queries import NamedQueryError, ParameterError, QueryRegistry
+from api.server_target import ServerTarget
 from api.settings import Settings
-from api.store import EmbeddedStore, StoreError, Visibility, backup_snapshot, meta_quads, open_store
+from api.store import Store, StoreError, StoreLocked, Visibility, backup_snapshot, meta_quads, open_store
 from loaders.rdf_files import RdfSyntaxError, is_rdf_file, rdf_format_of, read_rdf, sha256_of
 from loaders.report import LoadResult, Problem
 
@@ -73,101 +73,9 @@ def _settings() -> Settings:
     return Settings()
 
 
-_opened: list[EmbeddedStore] = []
+_opened: list[Store] = []
 # Copies of a store a server holds, taken for reading commands; removed when the command ends.
 _snapshots: list[Path] = []
-
-
-class ServerTarget:
-    """A running Querschnitt server as the target of a load: each graph goes there by GSP PUT.
-
-    Internal graphs are sent first, so a public graph never points at data the server lacks. Each PUT is
-    atomic on the server; a load of several graphs is not one transaction there (unlike a local load).
-    """
-
-    def __init__(self, url: str, token: str):
-        import httpx
-
-        self.url = url.rstrip("/")
-        self.client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=300)
-        self.minted_for: str | None = None
-
-    def settings(self, local: Settings) -> Settings:
-        """`local` with the server's base IRI and municipality: the server decides the IRIs a load mints."""
-        import httpx
-
-        try:
-            answer = self.client.get(f"{self.url}/api/loads")
-        except httpx.HTTPError as error:
-            raise StoreError(f"{self.url} is not reachable: {error}") from None
-        if answer.status_code >= 400:
-            raise StoreError(
-                f"{self.url} refused to tell its load settings: HTTP {answer.status_code} {answer.text[:300]}"
-            )
-        remote = answer.json()
-        self.minted_for = remote["base_iri"]
-        return local.model_copy(
-            update={
-                "base_iri": remote["base_iri"],
-                "municipality_name": remote["municipality_name"],
-                "municipality_key": remote["municipality_key"],
-            }
-        )
-
-    def replace_graphs(self, quads, *, visibility, source: str, loader: str, checksum: str, **_) -> list:
-        import contextlib
-        import tempfile
-
-        with contextlib.ExitStack() as files:
-            bodies: dict[str, IO[bytes]] = {}
-            for quad in quads:
-                graph = quad.graph_name.value
-                if graph not in bodies:
-                    bodies[graph] = files.enter_context(tempfile.TemporaryFile())
-                bodies[graph].write(f"{quad.subject} {quad.predicate} {quad.object} .\n".encode())
-            graphs = list(visibility) if isinstance(visibility, dict) else list(bodies)
-            for graph in sorted(graphs, key=lambda g: self._visibility(visibility, g) is Visibility.PUBLIC):
-                body = b""
-                if graph in bodies:
-                    bodies[graph].seek(0)
-                    body = bodies[graph].read()
-                answer = self.client.put(
-                    f"{self.url}/graphs",
-                    params={
-                        "graph": graph,
-                        "visibility": self._visibility(visibility, graph).value,
-                        "source": source,
-                        **({"minted_for": self.minted_for} if self.minted_for else {}),
-                        # A harvest is recorded as one on the server, people its portal published included.
-                        **({"loader": loader} if loader == "dcat-harvest" else {}),
-                    },
-                    content=body,
-                    headers={"Content-Type": "application/n-triples"},
-                )
-                if answer.status_code >= 400:
-                    raise StoreError(f"{self.url} refused graph {graph}: HTTP {answer.status_code} {answer.text[:300]}")
-                say("green", "sent", f" {graph} to {self.url}")
-        return []
-
-    @staticmethod
-    def _visibility(visibility, graph: str) -> Visibility:
-        return visibility[graph] if isinstance(visibility, dict) else visibility
-
-    def query(self, sparql: str, **_) -> list:
-        answer = self.client.post(
-            f"{self.url}/sparql", data={"query": sparql}, headers={"Accept": "application/sparql-results+json"}
-        )
-        answer.raise_for_status()
-        return [
-            {name: NamedNode(v["value"]) if v["type"] == "uri" else Literal(v["value"]) for name, v in row.items()}
-            for row in answer.json()["results"]["bindings"]
-        ]
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def _remember_server(target: ServerTarget) -> ServerTarget:
@@ -175,7 +83,7 @@ def _remember_server(target: ServerTarget) -> ServerTarget:
     return target
 
 
-def _remember(store: EmbeddedStore) -> EmbeddedStore:
+def _remember(store: Store) -> Store:
     _opened.append(store)
     return store
 
@@ -203,7 +111,7 @@ def command(*args, group: typer.Typer = app, **kwargs):
     return decorate
 
 
-def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> EmbeddedStore:
+def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> Store:
     """Open the store (with the SDG taxonomy) or exit with one clear line; readers fall back to a snapshot."""
     if isinstance(store, ServerTarget):
         return store
@@ -211,7 +119,7 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
     location = store or settings.store
     try:
         opened = _remember(open_store(location, **settings.remote_options()))
-        if opened.path is None and not isinstance(opened, EmbeddedStore):
+        if not opened.local_engine:
             opened.graphs()  # a remote store that is down: say so now, in one line
         # Every store a command creates or opens holds the SDG taxonomy (what `init` loads), so that a
         # first `load` into a new store already gives gap reports that can be right.
@@ -219,7 +127,7 @@ def _open(store, *, read_only_fallback: bool = False, taxonomy: bool = True) -> 
             ensure_sdg_taxonomy(opened, settings)
         return opened
     except StoreError as error:
-        if read_only_fallback and "in use" in str(error):
+        if read_only_fallback and isinstance(error, StoreLocked):
             say("yellow", "note:", f" {location} is held by a running server; reading a snapshot of it.")
             try:
                 return _remember(open_store(_snapshot_of(Path(location)), read_only=True))
@@ -312,7 +220,7 @@ def demo(
 
 
 def _commit(
-    target: EmbeddedStore,
+    target: Store,
     result: LoadResult,
     *,
     source: str,
@@ -370,7 +278,7 @@ class LoadChecks:
 
     def passed(
         self,
-        target: EmbeddedStore,
+        target: Store,
         new: load_guard.Entities,
         visibility: dict[str, Visibility],
         *,
@@ -519,7 +427,9 @@ def load(
         if not token:
             say("red", "error:", " --server needs an editor token: --token or QUERSCHNITT_TOKEN")
             raise typer.Exit(2)
-        target = _remember_server(ServerTarget(server, token))
+        target = _remember_server(
+            ServerTarget(server, token, on_sent=lambda graph, url: say("green", "sent", f" {graph} to {url}"))
+        )
         try:
             settings = target.settings(settings)
         except StoreError as error:
@@ -1016,7 +926,7 @@ def query(
     _print_result(result, output_format)
 
 
-def _say_what_the_report_cannot_show(target: EmbeddedStore, report_level: str | None) -> None:
+def _say_what_the_report_cannot_show(target: Store, report_level: str | None) -> None:
     """Print the report's notes; exit 1 when one says the report cannot be right (never an empty answer)."""
 
     def select(sparql: str) -> list[dict]:
@@ -1085,6 +995,10 @@ def _print_result(result, output_format: str) -> None:
     if rdf_format is None:
         say("red", "error:", f" --format {output_format} is not for graph results; use ttl, nt, nq, trig, jsonld, rdf")
         raise typer.Exit(2)
+    if rdf_format == RdfFormat.JSON_LD:
+        # Compact with the project's context, as the server writes it.
+        jsonld.write_compact(result, out)
+        return
     result.serialize(out, rdf_format)
 
 
@@ -1181,8 +1095,6 @@ def backup(
 
     Example: querschnitt backup ./backups/2026-11-26
     """
-    from api.store import StoreLocked
-
     settings = _settings()
     location = store or settings.store
     try:
@@ -1215,14 +1127,12 @@ def restore(
     Example: querschnitt restore ./backups/2026-11-26 --store http://127.0.0.1:8890/sparql
     """
 
-    from api.store import StoreLocked, restore_directory
+    from api.store import RemoteStore, is_remote, restore_directory
 
     settings = _settings()
     location = store or settings.store
     try:
-        if location.startswith(("http://", "https://")):
-            from api.remote_store import RemoteStore
-
+        if is_remote(location):
             # Not open_store: it would write the derived graphs first, and a backup goes into an empty store.
             options = {k: v for k, v in settings.remote_options().items() if v is not None}
             with RemoteStore(location, **options) as remote:

@@ -1,4 +1,4 @@
-"""German sort order for names, as a German reader expects it (issue 18): `ÖPNV` under O, not after Z.
+"""German sort order for names, as a German reader expects it: `ÖPNV` under O, not after Z.
 
 ICU's collation for German (CLDR `de`, DIN 5007-1: umlauts sort as their base letter, `ß` as `ss`,
 case and accents only break ties), with numeric ordering so that "Projekt 2" comes before "Projekt 10".

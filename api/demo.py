@@ -9,7 +9,7 @@ import json
 from pyoxigraph import NamedNode, Quad
 
 from api.settings import Settings
-from api.store import EmbeddedStore, GraphInfo, Visibility
+from api.store import GraphInfo, Store, Visibility
 from loaders import demo, staff
 from loaders.rdf_files import sha256_of
 from loaders.report import LoadError, LoadResult
@@ -17,7 +17,7 @@ from loaders.resources import ONTOLOGY_DIR
 from loaders.sdg import TAXONOMY_LOADER, taxonomy_quads
 
 
-def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo:
+def install_sdg_taxonomy(store: Store, settings: Settings) -> GraphInfo:
     """Load the built-in SDG taxonomy into its public graph."""
     graph = settings.graph_iri("sdg")
     return store.replace_graph(
@@ -30,7 +30,7 @@ def install_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo:
     )
 
 
-def ensure_sdg_taxonomy(store: EmbeddedStore, settings: Settings) -> GraphInfo | None:
+def ensure_sdg_taxonomy(store: Store, settings: Settings) -> GraphInfo | None:
     """Install the built-in SDG taxonomy unless the store holds this very version; None when it does.
 
     Every gap report joins on the taxonomy (`sdgo:Target`, `skos:broader`): a store without it answers
@@ -62,7 +62,7 @@ def visibility_of(graph: str) -> Visibility:
 
 
 def write_result(
-    store: EmbeddedStore, result: LoadResult, *, source: str, loader: str, checksum: str, published_people: bool = False
+    store: Store, result: LoadResult, *, source: str, loader: str, checksum: str, published_people: bool = False
 ) -> None:
     """Replace every graph of a load result in one step (public and internal together)."""
     store.replace_graphs(
@@ -80,7 +80,7 @@ def rows_checksum(rows: dict[str, list[dict[str, str]]]) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
-def load_demo(store: EmbeddedStore, settings: Settings, *, seed: int = 2030, scale: int = 1) -> dict:
+def load_demo(store: Store, settings: Settings, *, seed: int = 2030, scale: int = 1) -> dict:
     """Musterstadt and the SDG taxonomy into `store`; returns the generated sheet rows."""
     rows = demo.generate_rows(seed=seed, scale=scale)
     result = demo_result(rows, settings, source=f"demo(seed={seed}, scale={scale})")

@@ -29,9 +29,8 @@ the end of the transaction of every write (`replace_graphs`, `drop_graph`, `upda
 readers see the old sources with the old derived graphs or the new ones with the new (snapshot
 isolation), and a failed write rolls back both. The refresh recomputes every relation but writes only
 the difference (a write to RocksDB costs ~20 µs a quad; rewriting everything took 20 s at 10^6
-triples). Measured on disk (bench/gaps.py): every write pays ~150 ms at 10^5 triples, ~2.3 s at 10^6, about
-half of it for the labels (before them: ~90 ms and ~1.1 s), which take a report's page at 10^6 from ~1 s
-to ~0.4 s.
+triples). What every write pays for the refresh, and what the labels save a report's page, is measured in
+docs/scaling.md (bench/gaps.py).
 
 **Shapes.** On disk, Oxigraph joins triple patterns by one index lookup per row, and per graph of the
 dataset; each pattern is therefore its own sub-select, which is scanned once and joined by hashing
@@ -48,6 +47,8 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode
 
+from api.store.base import META_GRAPH
+
 DERIVED_NS = "https://w3id.org/querschnitt/derived#"
 PUBLIC_GRAPH = NamedNode("urn:querschnitt:derived:public")
 INTERNAL_GRAPH = NamedNode("urn:querschnitt:derived:internal")
@@ -55,8 +56,7 @@ INTERNAL_GRAPH = NamedNode("urn:querschnitt:derived:internal")
 SCRATCH_GRAPH = NamedNode("urn:querschnitt:derived:scratch")
 DERIVED_GRAPHS = (PUBLIC_GRAPH, INTERNAL_GRAPH)
 
-# Kept in step with api/store.py META_GRAPH; not imported, so that the store may import this module.
-_META = "<urn:querschnitt:meta>"
+_META = str(META_GRAPH)
 _PUB, _INT, _SCRATCH = str(PUBLIC_GRAPH), str(INTERNAL_GRAPH), str(SCRATCH_GRAPH)
 
 # Oxigraph accepts no PREFIX after the first operation of an update request, and the refresh is appended
@@ -206,7 +206,7 @@ def _sync(graph: str, predicate: str, body: str, *, minus_public: bool) -> str:
 
 
 def _register(graph: str, visibility: str, what: str, version: str) -> list[str]:
-    # The seven fields api/store.py `_meta_update` writes; EmbeddedStore.graphs lists a graph only with all.
+    # The seven fields api/store/base.py `meta_update` writes; EmbeddedStore.graphs lists a graph only with all.
     # The checksum names the refresh that wrote them, so that `install` notices relations added since.
     return [
         f"DELETE WHERE {{ GRAPH {_META} {{ {graph} ?p ?o }} }}",
@@ -232,7 +232,7 @@ def _recompute_operations() -> list[str]:
         # Staging graphs that still exist in the writing transaction (a replaced graph's new content on the
         # embedded store, its old content set aside on a remote one) are the store's own too: counted in
         # "all", their statements gave every entity of a replaced public graph a staff label, so that
-        # rewriting the same content changed the internal derived graph (issue 13, item 10).
+        # rewriting the same content changed the internal derived graph.
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:storeGraph true }} }} WHERE {{ GRAPH {_META} {{ ?g qs:staging true }} }}",
         f"INSERT {{ GRAPH {_SCRATCH} {{ ?g qsd:publicSource true }} }} WHERE {{ GRAPH {_META} {{ "
         "?g a sd:NamedGraph ; qs:visibility qs:public ; dct:source ?source ; qs:loader ?loader ; "

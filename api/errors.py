@@ -62,7 +62,7 @@ def problem_for(error: Exception, *, timeout: float = 0) -> HttpProblem:
         )
     if isinstance(error, WorkerFailed):
         return HttpProblem(503, f"The query could not be finished: {error}", {"Retry-After": "1"})
-    from api.remote_store import ResultTruncated, StoreTimeout, StoreUnavailable
+    from api.store import ResultTruncated, StoreTimeout, StoreUnavailable
 
     if isinstance(error, StoreUnavailable):
         # The details (address, cause) go to the log; a retry after a few seconds is all a client can do.

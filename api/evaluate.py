@@ -28,7 +28,8 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.store import EmbeddedStore
+from api import jsonld
+from api.store import Store
 from loaders.vocab import PREFIXES
 
 RESULT_FORMATS = {
@@ -107,7 +108,7 @@ class Prepared:
     size: int | None
 
 
-def prepare(store: EmbeddedStore, job: QueryJob) -> Prepared:
+def prepare(store: Store, job: QueryJob) -> Prepared:
     """Evaluate `job` far enough to know its head (and, when capped, its rows); raise EvaluationError."""
     try:
         result = store.query(
@@ -169,12 +170,16 @@ def _triples(triples, job: QueryJob) -> Prepared:
     prefixes = PREFIXES if job.graph_format in _WITH_PREFIXES else None
     if job.max_rows <= 0:
         head = Head("triples", job.graph_format)
+        if job.graph_format == "jsonld":
+            return Prepared(head, lambda out: jsonld.write_compact(triples, out), None)
         return Prepared(head, lambda out: serialize(triples, out, fmt, prefixes=prefixes), None)
     # N-Triples: exactly one line per triple.
     nt, truncated = _capped_lines(lambda sink: triples.serialize(sink, RdfFormat.N_TRIPLES), job.max_rows)
     head = Head("triples", job.graph_format, truncated)
     if job.graph_format == "ntriples":
         return Prepared(head, lambda out: out.write(nt), len(nt))
+    if job.graph_format == "jsonld":
+        return Prepared(head, lambda out: jsonld.write_compact(parse(nt, RdfFormat.N_TRIPLES), out), len(nt))
     return Prepared(head, lambda out: serialize(parse(nt, RdfFormat.N_TRIPLES), out, fmt, prefixes=prefixes), len(nt))
 
 

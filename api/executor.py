@@ -52,7 +52,7 @@ from typing import Protocol
 from api.evaluate import EvaluationError, Head, QueryJob, prepare
 from api.query_worker import DATA, END, ERROR, HEAD, JOB, READY, Closed, FrameReader, TimedOut, frame, write_all
 from api.sparql_text import is_single_pattern
-from api.store import EmbeddedStore
+from api.store import EmbeddedStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class ThreadExecutor:
 
     mode = "thread"
 
-    def __init__(self, store: EmbeddedStore, *, slots: int, admission: Admission):
+    def __init__(self, store: Store, *, slots: int, admission: Admission):
         self.store = store
         self.slots = threading.BoundedSemaphore(slots)
         self.admission = admission
@@ -302,7 +302,7 @@ class ProcessExecutor:
     def __init__(
         self, store: EmbeddedStore, *, slots: int, timeout: float, admission: Admission, fast_path: bool = True
     ):
-        if store.path is None:
+        if not store.has_local_path:
             raise ValueError("worker processes need an on-disk store; an in-memory store runs queries in threads")
         self.store = store
         self.timeout = timeout
@@ -564,7 +564,7 @@ class CachingExecutor:
     Answers up to `entry_limit` bytes are kept; streamed ones once the stream has ended completely.
     """
 
-    def __init__(self, inner: Executor, store: EmbeddedStore, *, budget: int, entry_limit: int = 8 * 1024 * 1024):
+    def __init__(self, inner: Executor, store: Store, *, budget: int, entry_limit: int = 8 * 1024 * 1024):
         self.inner = inner
         self.entry_limit = min(entry_limit, budget)
         self.mode = inner.mode
@@ -631,7 +631,7 @@ class CachingExecutor:
 
 
 def make_executor(
-    store: EmbeddedStore,
+    store: Store,
     *,
     mode: str,
     slots: int,
@@ -643,16 +643,16 @@ def make_executor(
 ) -> Executor:
     """Choose the executor for `mode` (`auto`: processes for an on-disk store, threads in memory)."""
     admission = Admission(waiting=max_waiting, timeout=queue_timeout)
-    if not isinstance(store, EmbeddedStore):
+    if not store.local_engine:
         # A remote store enforces the deadline itself (server timeout + client timeout): threads suffice.
         # No cache: other processes may write to it.
         return ThreadExecutor(store, slots=slots, admission=admission)
     if mode == "auto":
-        mode = "process" if store.path is not None else "thread"
+        mode = "process" if store.has_local_path else "thread"
     if mode == "process":
         executor = ProcessExecutor(store, slots=slots, timeout=timeout, admission=admission, fast_path=fast_path)
     else:
-        if store.path is None:
+        if not store.has_local_path:
             log.warning("in-memory store: queries run in threads; the %.0f s deadline is not enforced", timeout)
         executor = ThreadExecutor(store, slots=slots, admission=admission)
     return CachingExecutor(executor, store, budget=cache_bytes) if cache_bytes > 0 else executor

@@ -1,8 +1,8 @@
 """Fair shares of the query slots: one client (its token, else its address) holds at most a few of them.
 
 The admission queue is first come, first served: 20 clients sending queries that run into the deadline
-took every slot and every place in the queue, and a cheap ASK from someone else waited 10 s for a 503
-(issue 14, item 6). So each client may have at most `max_queries_per_client` queries in the executor at
+took every slot and every place in the queue, and a cheap ASK from someone else waited 10 s for a 503.
+So each client may have at most `max_queries_per_client` queries in the executor at
 once, waiting or running or streaming; one more gets 503 at once, and the slots left over stay free
 for everyone else.
 

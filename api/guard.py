@@ -1,7 +1,7 @@
 """Checks made before any SPARQL text reaches the store: remote calls and the graphs an update writes.
 
-`SERVICE <iri>` makes pyoxigraph send an HTTP request, `LOAD <iri>` fetches a document (FINDINGS:
-both reach intranet addresses on loopback, and the engine has no switch to turn them off). A public
+`SERVICE <iri>` makes pyoxigraph send an HTTP request, `LOAD <iri>` fetches a document (measured: both
+reach intranet addresses on loopback, and the engine has no switch to turn them off). A public
 endpoint must not make requests on an anonymous caller's behalf, so both are refused unless the IRI
 is on the allow-list (setting `service_allowlist`).
 

@@ -1,4 +1,4 @@
-"""What a load would change, checked before anything is written (issue 13, items 2, 3 and 10).
+"""What a load would change, checked before anything is written.
 
 A load replaces its source's graphs. Before it does, the CLI compares the new content with the old:
 - **summary**: per kind of entity (rdf:type), how many are added, changed and removed;

@@ -28,11 +28,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, serialize
 
+from api import jsonld
 from api.auth import authenticate
 from api.catalog import CATALOG_PREFIXES, PageNotFound, build_catalog, catalog_url, published_datasets
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, NotAcceptable, Offer, negotiate
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from api.ui import catalog_page
 from loaders.vocab import PREFIXES
 
@@ -215,7 +216,7 @@ def entity(request: Request, path: str) -> Response:
     return _document(_serialize(triples, offer), offer.content_type, etag, version.modified, headers)
 
 
-def describe(store: EmbeddedStore, iri: NamedNode, *, include_internal: bool = False) -> list[Triple]:
+def describe(store: Store, iri: NamedNode, *, include_internal: bool = False) -> list[Triple]:
     """Concise bounded description of `iri` from the visible graphs: its triples, those of its hash IRIs
     (`{iri}#lead`, which share its document), and recursively those of the blank nodes they reach."""
     hash_nodes = [
@@ -270,9 +271,7 @@ def _iri(settings: Settings, path: str) -> NamedNode | None:
         return None
 
 
-def _construct(
-    store: EmbeddedStore, query: str, include_internal: bool, substitutions: dict | None = None
-) -> list[Triple]:
+def _construct(store: Store, query: str, include_internal: bool, substitutions: dict | None = None) -> list[Triple]:
     # pyoxigraph's QueryTriples, or the remote store's equivalent: any iterable of triples.
     return list(store.query(query, include_internal=include_internal, substitutions=substitutions))
 
@@ -292,7 +291,7 @@ class Version:
     modified: datetime | None
 
 
-def _version(store: EmbeddedStore, settings: Settings, *, include_internal: bool) -> Version:
+def _version(store: Store, settings: Settings, *, include_internal: bool) -> Version:
     graphs = store.graphs(include_internal=include_internal)
     digest = hashlib.sha256(f"{store.generation}\n".encode())
     for g in graphs:
@@ -339,6 +338,8 @@ def _last_modified(modified: datetime | None) -> dict[str, str]:
 
 
 def _serialize(triples: list[Triple], offer: Offer) -> bytes:
+    if offer.key == "jsonld":
+        return jsonld.compact_document(triples)
     prefixes = used_prefixes(triples) if offer.key in ("turtle", "rdfxml") else None
     return serialize(triples, format=_FORMATS[offer.key], prefixes=prefixes) or b""
 
@@ -397,5 +398,5 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _store(request: Request) -> EmbeddedStore:
+def _store(request: Request) -> Store:
     return request.app.state.store

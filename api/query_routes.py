@@ -1,4 +1,4 @@
-"""Named queries over HTTP (issue 5): `/queries` lists them, `/queries/{name}` runs one, `…/sparql` gives its text.
+"""Named queries over HTTP: `/queries` lists them, `/queries/{name}` runs one, `…/sparql` gives its text.
 
 Built from the registry when the app is created (`router_for(registry)`): each query is an operation of
 its own in the OpenAPI document, with the parameters of its `#+` header. Parameter values are checked
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -83,6 +84,9 @@ class QueryLinks(BaseModel):
     run: str = Field(description="Runs the query (parameters as query-string parameters).")
     example: str | None = Field(None, description="Runs the query with the example value of every parameter.")
     sparql: str = Field(description="The SPARQL text (`application/sparql-query`).")
+    definition: str | None = Field(
+        None, description="Its plain definition, where the query is tuned for the engines (queries/README.md)."
+    )
 
 
 class QueryInfo(BaseModel):
@@ -160,7 +164,12 @@ def query_info(request: Request, query: NamedQuery) -> QueryInfo:
         tags=list(query.tags),
         parameters=[ParameterInfo(**vars(p)) for p in query.parameters],
         variables=list(result_variables(query.sparql)),
-        links=QueryLinks(run=run, example=f"{run}?{urlencode(examples)}" if examples else None, sparql=f"{run}/sparql"),
+        links=QueryLinks(
+            run=run,
+            example=f"{run}?{urlencode(examples)}" if examples else None,
+            sparql=f"{run}/sparql",
+            definition=f"{run}/definition" if definition_path(query).is_file() else None,
+        ),
     )
 
 
@@ -173,6 +182,20 @@ def query_text(request: Request, name: str) -> Response:
     """The SPARQL text of a named query, its `#+` header included (comments to a SPARQL parser)."""
     query = _named(request, name)
     return Response(query.sparql, media_type=SPARQL_QUERY, headers={"Cache-Control": "public, max-age=300"})
+
+
+def definition_path(query: NamedQuery) -> Path:
+    """Where the plain definition of a tuned query lives: `definitions/NAME.rq` beside it."""
+    return query.path.parent / "definitions" / f"{query.name}.rq"
+
+
+def query_definition(request: Request, name: str) -> Response:
+    """The plain definition of a named query: the same question asked directly of the source graphs."""
+    path = definition_path(_named(request, name))
+    if not path.is_file():
+        raise HttpProblem(404, f"The named query {name!r} has no separate definition; its text is its definition.")
+    text = path.read_text(encoding="utf-8")
+    return Response(text, media_type=SPARQL_QUERY, headers={"Cache-Control": "public, max-age=300"})
 
 
 # -- running one ---------------------------------------------------------------------------------
@@ -368,6 +391,18 @@ def router_for(registry: QueryRegistry) -> APIRouter:
         responses={
             200: {"description": "The query text.", "content": {SPARQL_QUERY: {"schema": {"type": "string"}}}},
             404: {"description": "There is no such named query."},
+        },
+    )
+    router.add_api_route(
+        "/queries/{name}/definition",
+        query_definition,
+        methods=["GET"],
+        summary="The plain definition of a named query",
+        description="The straightforward SPARQL for the question a tuned query answers (queries/README.md).",
+        response_class=Response,
+        responses={
+            200: {"description": "The definition.", "content": {SPARQL_QUERY: {"schema": {"type": "string"}}}},
+            404: {"description": "There is no such named query, or it has no separate definition."},
         },
     )
     return router

@@ -1,4 +1,4 @@
-"""Staff review of SDG target suggestions (issue 16): the "Vorschläge prüfen" page, accept and reject.
+"""Staff review of SDG target suggestions: the "Vorschläge prüfen" page, accept and reject.
 
 Editors see the store's projects, datasets and indicators that link no SDG target (nor an SDG indicator,
 which stands for its targets) with their top suggestions, and accept or reject each one. Readers see the

@@ -1,4 +1,4 @@
-"""Full-text search over departments, projects, datasets, people and the SDGs (issue 5).
+"""Full-text search over departments, projects, datasets, people and the SDGs.
 
 Oxigraph has no text index (oxigraph#48), so the search keeps its own: SQLite FTS5 over one document
 per entity, built from the store with one SPARQL SELECT. German first: words are case-folded, `ß`

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.vocab import DCT, RDF, RDFS, SD, VOID, Namespace
 
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -26,7 +26,7 @@ def dataset_iri(settings: Settings) -> NamedNode:
     return NamedNode(void_iri(settings).value + "#dataset")
 
 
-def service_description(settings: Settings, store: EmbeddedStore, *, include_internal: bool) -> list[Triple]:
+def service_description(settings: Settings, store: Store, *, include_internal: bool) -> list[Triple]:
     """Triples describing the endpoint and the dataset the caller sees (SD §3)."""
     endpoint = endpoint_iri(settings)
     service = NamedNode(endpoint.value + "#service")

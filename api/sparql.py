@@ -15,6 +15,7 @@ from pyoxigraph import serialize
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 
+from api import jsonld
 from api.auth import Principal, Role, authenticate, require
 from api.conneg import GRAPH_OFFERS, HTML_OFFER, RESULT_OFFERS, NotAcceptable, negotiate, negotiate_optional
 from api.errors import HttpProblem
@@ -32,7 +33,6 @@ from api.sparql_text import (
     query_form,
     update_has_dataset_clause,
 )
-from api.store import EmbeddedStore
 from api.yasgui import yasgui_page
 from loaders.vocab import PREFIXES
 
@@ -145,7 +145,7 @@ def _run_checked(app, job: QueryJob) -> Answer:
 def _parses_here(app) -> bool:
     # A remote store parses its queries itself, in its own dialect (Virtuoso's extensions): only the
     # SERVICE/LOAD guard applies there.
-    return isinstance(app.state.store, EmbeddedStore)
+    return app.state.store.local_engine
 
 
 def _dataset(default_graphs: list[str], named_graphs: list[str]) -> tuple[list[str] | None, list[str] | None]:
@@ -212,7 +212,11 @@ def _describe(request: Request, principal: Principal) -> Response:
     triples = service_description(
         request.app.state.settings, request.app.state.store, include_internal=principal.sees_internal
     )
-    body = serialize(triples, format=GRAPH_FORMATS[offer.key], prefixes=_SD_PREFIXES if offer.key == "turtle" else None)
+    if offer.key == "jsonld":
+        body = jsonld.compact_document(triples)
+    else:
+        prefixes = _SD_PREFIXES if offer.key == "turtle" else None
+        body = serialize(triples, format=GRAPH_FORMATS[offer.key], prefixes=prefixes)
     return Response(body, media_type=offer.content_type, headers={"Vary": "Accept, Authorization"})
 
 

@@ -1,4 +1,4 @@
-"""SPARQL syntax errors a person can act on (issue 18, item 10).
+"""SPARQL syntax errors a person can act on.
 
 The parser says where it stopped and what it expected there ("error at 1:30: expected one of Prefix not
 found, ['%'], ['-' | '0' ..= '9' | …]"), which names the place but rarely the mistake. `explain` keeps the

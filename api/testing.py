@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from api.auth import hash_token
 from api.server import server_config
 from api.settings import Settings
-from api.store import EmbeddedStore, Visibility
+from api.store import Store, Visibility
 from loaders.vocab import DCAT, DCT, FOAF, ORG, PROV, RDF, SDG
 
 BASE = "https://musterstadt.example/id/"
@@ -77,7 +77,7 @@ def internal_quads() -> list[Quad]:
     ]
 
 
-def fill(store: EmbeddedStore) -> EmbeddedStore:
+def fill(store: Store) -> Store:
     """Write the sample graphs into `store`."""
     for graph, quads, visibility in (
         (PUBLIC_GRAPH, public_quads(), Visibility.PUBLIC),

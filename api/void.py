@@ -12,11 +12,12 @@ import threading
 from fastapi import APIRouter, Request, Response
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple, serialize
 
+from api import jsonld
 from api.conneg import GRAPH_OFFERS, negotiate
 from api.evaluate import GRAPH_FORMATS
 from api.service_description import dataset_iri, endpoint_iri
 from api.settings import Settings
-from api.store import EmbeddedStore
+from api.store import Store
 from loaders.vocab import DCT, PREFIXES, RDF, SDG, SDG_SCHEME, SKOS, VOID, XSD
 
 router = APIRouter(tags=["data"])
@@ -30,13 +31,16 @@ def void_description(request: Request) -> Response:
     """VoID description of the public dataset (Turtle by default; other RDF formats by Accept or `format`)."""
     offer = negotiate(request.headers.get("accept"), GRAPH_OFFERS, format_param=request.query_params.get("format"))
     triples = _cached(request.app.state, request.app.state.settings, request.app.state.store)
-    body = serialize(
-        triples, format=GRAPH_FORMATS[offer.key], prefixes=_VOID_PREFIXES if offer.key == "turtle" else None
-    )
+    if offer.key == "jsonld":
+        body = jsonld.compact_document(triples)
+    else:
+        body = serialize(
+            triples, format=GRAPH_FORMATS[offer.key], prefixes=_VOID_PREFIXES if offer.key == "turtle" else None
+        )
     return Response(body, media_type=offer.content_type, headers={"Vary": "Accept"})
 
 
-def _cached(state, settings: Settings, store: EmbeddedStore) -> list[Triple]:
+def _cached(state, settings: Settings, store: Store) -> list[Triple]:
     with _cache_lock:
         cached = getattr(state, "void_cache", None)
         if cached is not None and cached[0] == store.generation:
@@ -51,7 +55,7 @@ def _integer(n: int) -> Literal:
     return Literal(str(n), datatype=XSD.integer)
 
 
-def void_triples(settings: Settings, store: EmbeddedStore) -> list[Triple]:
+def void_triples(settings: Settings, store: Store) -> list[Triple]:
     """The VoID triples for the public graphs of `store`."""
     dataset = dataset_iri(settings)
     graphs = store.graphs(include_internal=False)

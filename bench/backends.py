@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from api import derived  # noqa: E402
 from api.named_queries import QueryRegistry  # noqa: E402
-from api.remote_store import RemoteStore  # noqa: E402
 from api.store import EmbeddedStore, StoreError, Visibility  # noqa: E402
+from api.store.remote import RemoteStore  # noqa: E402
 from loaders import demo, staff  # noqa: E402
 from loaders.sdg import taxonomy_quads  # noqa: E402
 

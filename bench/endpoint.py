@@ -302,7 +302,7 @@ def report(title: str, results: dict[str, dict[str, Measure]], *, rdflib_timeout
             )
     base, proc, workers, thread = (results[k] for k in (BASELINE, PROCESS, WORKERS_ONLY, THREAD))
     rdflib = results.get("rdflib-endpoint")
-    print("\nratios (targets from issue 3; process = the default configuration):")
+    print("\nratios (process = the default configuration):")
     for query in CHEAP:
         added = proc[query].p(0.5) - base[query].p(0.5)
         print(f"  {query:<8} endpoint p50 − in-process p50: {added:.2f} ms (target ≤ 2 ms) {_verdict(added <= 2)}")

@@ -4,7 +4,7 @@
 
 Builds the demo at ~10^5 triples (scale 20) and ~10^6 (scale 237; `--quick` skips it) into an on-disk
 store through the staff loader, with the SDG taxonomy and the derived graphs of `api/derived.py`.
-For each case it times the named query and the reference query in tests/data/gaps/reference/ on the
+For each case it times the named query and its plain definition in queries/definitions/ on the
 same store, each run in a worker process that is killed after `--cap` seconds (pyoxigraph cannot
 cancel a query). Per query: p50/p95 of the first 10 001 rows (what the API computes for its default
 cap of 10 000 rows) and of the complete result, the row count, the ratio of the p50s and whether both
@@ -35,7 +35,7 @@ from loaders import demo, staff  # noqa: E402
 from loaders.sdg import taxonomy_quads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "tests/data/gaps/reference"
+REFERENCE = ROOT / "queries/definitions"
 BASE = "https://musterstadt.example/id/"
 SCALES = {"10^5": 20, "10^6": 237}
 PAGE = 10_001  # the API's default max_rows (10 000) + 1: what it evaluates before it answers

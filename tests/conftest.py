@@ -32,6 +32,19 @@ from api.testing import LiveServer, fill, make_settings
 BACKENDS = ("embedded", "virtuoso")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on Virtuoso `virtuoso`, so that `pytest -m "not virtuoso"` leaves them out:
+    those using the `virtuoso` fixture (directly or through another), and the `virtuoso` half of a
+    parametrized backend (`backend` picks its fixture at run time, which the static closure does not show)."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_virtuoso = "virtuoso" in getattr(item, "fixturenames", ()) or (
+            params is not None and "virtuoso" in params.params.values()
+        )
+        if on_virtuoso:
+            item.add_marker(pytest.mark.virtuoso)
+
+
 @pytest.fixture
 def memory_store() -> EmbeddedStore:
     return fill(EmbeddedStore(None))

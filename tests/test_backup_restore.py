@@ -1,4 +1,4 @@
-"""`querschnitt backup` while a server holds the store, and `querschnitt restore` (issue 13, item 15).
+"""`querschnitt backup` while a server holds the store, and `querschnitt restore`.
 
 The remote store's restore through the CLI is in tests/test_cli_remote.py (Virtuoso fixture).
 """

@@ -335,6 +335,9 @@ AXE_PAGES = [
     "/page/department/tiefbauamt",
     "/page/project/radverkehrskonzept",
     "/page/sdg/7",
+    "/def",
+    "/def/Project",
+    "/derived/worksOnTarget",
 ]
 
 

@@ -112,6 +112,30 @@ def test_the_api_docs_cause_no_csp_violation_and_load_nothing_from_elsewhere(pag
     assert [url for url in loaded if not url.startswith(site.url)] == []
 
 
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/def", "Querschnitt-Vokabular"),
+        ("/def/Project", "qs:Project"),
+        ("/derived/worksOnTarget", "qsd:worksOnTarget"),
+    ],
+)
+def test_the_vocabulary_pages_render_with_no_csp_violation_and_load_nothing_from_elsewhere(page, site, path, heading):
+    browser = page(path)
+    assert heading in browser.find_element(By.CSS_SELECTOR, "h1").text
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(url.endswith("/static/ui/ui.css") for url in loaded)
+    assert csp_violations(browser) == []
+    assert [url for url in loaded if not url.startswith(site.url)] == []
+
+
+def test_a_hash_iri_of_the_vocabulary_lands_on_its_entry(page):
+    browser = page("/def#Project")
+    entry = browser.find_element(By.ID, "Project")
+    assert "qs:Project" in entry.text
+    assert browser.execute_script("return document.querySelector(':target').id") == "Project"
+
+
 def test_the_apps_own_docs_page_uses_the_vendored_swagger_ui():
     with TestClient(create_app(make_settings(), store=fill(EmbeddedStore(None)))) as client:
         body = client.get("/docs").text

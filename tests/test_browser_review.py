@@ -1,4 +1,4 @@
-"""Reviewing SDG suggestions in a real headless Chromium (issue 16): an editor signs in, accepts one
+"""Reviewing SDG suggestions in a real headless Chromium: an editor signs in, accepts one
 suggestion with the keyboard and rejects another with the mouse; the accepted link shows in the gap report
 at once (the public report, which anonymous visitors read), and the rejected one is not offered again.
 

@@ -142,6 +142,21 @@ def test_construct_results_print_as_turtle(demo_store):
     assert len(list(parse(result.stdout_bytes, RdfFormat.TURTLE))) == 17
 
 
+def test_construct_results_print_as_compact_json_ld_with_the_projects_context(demo_store):
+    result = run(
+        "query",
+        "CONSTRUCT WHERE { ?g <https://w3id.org/querschnitt/def#colour> ?c }",
+        "--format",
+        "jsonld",
+        "--store",
+        demo_store,
+    )
+    document = json.loads(result.stdout)
+    assert document["@context"]["qs"] == "https://w3id.org/querschnitt/def#"
+    assert {node["colour"] for node in document["@graph"]} >= {"#E5243B"}
+    assert len(list(parse(result.stdout_bytes, RdfFormat.JSON_LD))) == 17
+
+
 def test_graphs_lists_every_source_graph(demo_store):
     result = run("graphs", "--store", demo_store)
     assert result.exit_code == 0

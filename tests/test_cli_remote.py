@@ -18,7 +18,7 @@ from pyoxigraph import RdfFormat, parse
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.remote_store import RemoteStore
+from api.store.remote import RemoteStore
 from loaders.vocab import QS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""The JSON facade (issue 5) on Kleinstadt, whose every gap is known (tests/data/gaps, see test_gap_queries):
+"""The JSON facade on Kleinstadt, whose every gap is known (tests/data/gaps, see test_gap_queries):
 the gap overview and reports, department and target profiles, labels in German and English, links,
 errors, and that anonymous callers never get a person's data.
 """

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.remote_store import RemoteStore
 from api.store import STAGING_PREFIX
+from api.store.remote import RemoteStore
 from api.testing import DEPARTMENT, EDITOR, PUBLIC_GRAPH, LiveServer, fill, make_settings
 
 QUERY_TIMEOUT = 5.0

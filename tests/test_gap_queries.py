@@ -1,5 +1,5 @@
 """The gap queries (queries/*.rq) on a hand-made town whose every gap is known, on the demo, and against
-the straightforward formulations in tests/data/gaps/reference/ after every kind of write.
+the plain definitions in queries/definitions/ after every kind of write.
 
 Kleinstadt (tests/data/gaps/kleinstadt/, read by the staff loader):
 
@@ -45,13 +45,14 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from api import derived
 from api.named_queries import ParameterError, QueryRegistry
-from api.remote_store import RemoteStore
 from api.store import EmbeddedStore, Visibility
+from api.store.remote import RemoteStore
 from loaders import demo
+from loaders.resources import QUERIES_DIR
 from loaders.vocab import DCT, PROV, QS, RDF, SDG
 
 DATA = Path(__file__).parent / "data" / "gaps"
-REFERENCE = DATA / "reference"
+REFERENCE = QUERIES_DIR / "definitions"
 BASE = KLEINSTADT
 GRAPH = KLEINSTADT_GRAPH
 INTERNAL_GRAPH = KLEINSTADT_INTERNAL_GRAPH

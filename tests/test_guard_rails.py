@@ -70,6 +70,27 @@ def in_background(url: str, query: str) -> tuple[threading.Thread, dict]:
     return thread, outcome
 
 
+def workers_of(server) -> ProcessExecutor:
+    """The process executor under the server's wrappers (answer cache, fair shares)."""
+    executor = server.app.state.executor
+    while not isinstance(executor, ProcessExecutor):
+        executor = executor.inner if hasattr(executor, "inner") else executor.wrapped
+    return executor
+
+
+def wait_until(condition, what: str, *, timeout: float = 10.0) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        time.sleep(0.01)
+
+
+def wait_running(server, n: int = 1) -> None:
+    wait_until(lambda: len(workers_of(server).leased) >= n, f"{n} queries running in workers")
+
+
 def test_on_disk_store_runs_queries_in_worker_processes(guarded):
     assert guarded.app.state.executor.mode == "process"
     assert isinstance(guarded.app.state.executor.inner, ProcessExecutor)
@@ -109,7 +130,7 @@ def test_explosive_query_ends_within_the_deadline_plus_two_seconds(guarded):
 @pytest.mark.slow
 def test_concurrent_ask_is_answered_quickly_while_a_query_explodes(guarded):
     thread, outcome = in_background(guarded.sparql, EXPLOSIVE)
-    time.sleep(0.3)
+    wait_running(guarded)
     started = time.monotonic()
     response = httpx.get(guarded.sparql, params={"query": ASK_ANY})
     assert response.json()["boolean"] is True
@@ -123,7 +144,12 @@ def test_stopped_query_leaves_no_process_using_a_core(guarded):
     executor = guarded.app.state.executor
     before = executor.worker_pids()
     assert httpx.get(guarded.sparql, params={"query": EXPLOSIVE}, timeout=30).status_code == 504
-    time.sleep(0.5)
+
+    def gone() -> bool:
+        killed = before - executor.worker_pids()
+        return bool(killed) and not any(os.path.exists(f"/proc/{pid}") for pid in killed)
+
+    wait_until(gone, "the stopped query's worker process gone")
     killed = before - executor.worker_pids()
     assert len(killed) == 1
     assert not any(os.path.exists(f"/proc/{pid}") for pid in killed)
@@ -158,7 +184,7 @@ def test_excess_queries_get_503_with_retry_after(serve, tmp_path):
     )
     server = serve(create_app(settings, store=store))
     thread, _ = in_background(server.sparql, EXPLOSIVE)
-    time.sleep(0.3)
+    wait_running(server)
     response = httpx.get(server.sparql, params={"query": ASK_ANY})
     thread.join()
     assert response.status_code == 503
@@ -179,9 +205,9 @@ def test_a_full_queue_answers_503_at_once_and_a_queued_query_waits_its_turn(serv
     )
     server = serve(create_app(settings, store=store))
     running, _ = in_background(server.sparql, EXPLOSIVE)
-    time.sleep(0.3)
+    wait_running(server)
     queued, queued_response = in_background(server.sparql, ASK_ANY)
-    time.sleep(0.3)
+    wait_until(lambda: workers_of(server).admission.waiting == 1, "one query waiting in the queue")
     started = time.monotonic()
     refused = httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=30)
     assert refused.status_code == 503 and time.monotonic() - started < 1.0  # the queue (1 place) is full
@@ -198,7 +224,7 @@ def test_single_pattern_query_needs_no_worker(serve, tmp_path):
     )
     server = serve(create_app(settings, store=store))
     thread, _ = in_background(server.sparql, EXPLOSIVE)
-    time.sleep(0.3)
+    wait_running(server)
     response = httpx.get(server.sparql, params={"query": "SELECT ?o { ?s ?p ?o } LIMIT 3"})
     thread.join()
     assert len(response.json()["results"]["bindings"]) == 3
@@ -402,7 +428,7 @@ def test_anything_more_goes_to_a_worker(query):
     assert not is_single_pattern(query)
 
 
-# -- fair shares (issue 14, item 6) --------------------------------------------------------------------
+# -- fair shares --------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -426,7 +452,7 @@ def test_a_client_sending_bombs_cannot_starve_another_client(serve, tmp_path):
     ]
     for bomb in bombs:
         bomb.start()
-    time.sleep(0.5)
+    wait_until(lambda: len(outcomes) == 5 and len(workers_of(server).leased) == 1, "one bomb running, five refused")
     started = time.monotonic()
     response = httpx.get(server.sparql, params={"query": ASK_ANY}, timeout=30)
     assert response.status_code == 200 and response.json()["boolean"] is True
@@ -449,7 +475,7 @@ def test_a_configured_token_has_its_own_share_and_a_random_one_has_none(client):
     assert key(f"Bearer {READER_TOKEN}") != key("") == key("Bearer random-guess") == "address:10.0.0.1"
 
 
-# -- who may see and decide what (issue 14, item 7) ------------------------------------------------------
+# -- who may see and decide what ------------------------------------------------------
 
 
 def test_metrics_need_a_staff_token(client):

@@ -259,7 +259,7 @@ def test_formula_like_labels_in_ui_exports_get_an_apostrophe(payload):
     assert spreadsheet_safe(payload) == "'" + payload
 
 
-# Full-width and small forms that spreadsheets read as `=`, `+`, `-`, `@` (issue 14, item 7).
+# Full-width and small forms that spreadsheets read as `=`, `+`, `-`, `@`.
 @pytest.mark.parametrize("payload", ["\uff1d1+1", "\ufe661+1", "\ufe62cmd", "\ufe63 2+3", "\uff20SUM(A1)"])
 def test_compatibility_forms_of_formula_characters_get_an_apostrophe_too(payload):
     assert spreadsheet_safe(payload) == "'" + payload
@@ -270,7 +270,7 @@ def test_ordinary_labels_stay_as_they_are(text):
     assert spreadsheet_safe(text) == text
 
 
-# -- connections that dribble (issue 14, item 4) ---------------------------------------------------------
+# -- connections that dribble ---------------------------------------------------------
 
 
 def dribblers(url: str, count: int, *, source: str, head: bytes) -> list[socket.socket]:

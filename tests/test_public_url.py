@@ -1,4 +1,4 @@
-"""Links name the address the service is actually reached at (issue 13, item 11).
+"""Links name the address the service is actually reached at.
 
 The README's first run: `querschnitt demo`, then `querschnitt serve --port N`, with QUERSCHNITT_PUBLIC_URL
 unset. Every link the service writes (YASGUI's endpoint, the 303 of /id/…, /queries, `Link: rel="next"`,

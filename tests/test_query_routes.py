@@ -1,4 +1,4 @@
-"""Named queries over HTTP (issue 5): the list, running each one, its text, paging, errors and OpenAPI.
+"""Named queries over HTTP: the list, running each one, its text, paging, errors and OpenAPI.
 
 Every query is run through HTTP and compared with the same query run through the registry directly,
 on the demo municipality (`querschnitt demo`) and on Kleinstadt (tests/data/gaps, see test_gap_queries).
@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from kleinstadt import fill_kleinstadt
-from pyoxigraph import NamedNode, QueryResultsFormat, parse_query_results
+from pyoxigraph import NamedNode, QueryResultsFormat, Store, parse_query_results
 
 import api.store
 from api import derived
@@ -137,6 +137,7 @@ def test_the_list_describes_a_query_with_its_typed_parameters_and_links(client):
         "run": "http://127.0.0.1:8000/queries/who-works-on",
         "example": "http://127.0.0.1:8000/queries/who-works-on?sdg=11.2",
         "sparql": "http://127.0.0.1:8000/queries/who-works-on/sparql",
+        "definition": "http://127.0.0.1:8000/queries/who-works-on/definition",
     }
 
 
@@ -390,6 +391,38 @@ def test_the_query_text_is_the_rq_file_as_application_sparql_query(town_http, na
     response = town_http.get(f"/queries/{name}/sparql")
     assert response.headers["content-type"] == "application/sparql-query"
     assert response.text == (REGISTRY.directory / f"{name}.rq").read_text(encoding="utf-8")
+
+
+DEFINITIONS = sorted(p.stem for p in (REGISTRY.directory / "definitions").glob("*.rq"))
+
+
+def test_every_plain_definition_belongs_to_a_named_query():
+    assert DEFINITIONS
+    assert set(DEFINITIONS) <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+def test_the_plain_definition_is_served_beside_its_tuned_query(town_http, name):
+    response = town_http.get(f"/queries/{name}/definition")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/sparql-query"
+    assert response.text == (REGISTRY.directory / "definitions" / f"{name}.rq").read_text(encoding="utf-8")
+    assert response.text != town_http.get(f"/queries/{name}/sparql").text
+    # Researchers can run it as it is: it parses.
+    Store().query(response.text)
+
+
+def test_the_query_list_links_each_definition_and_only_existing_ones(town_http):
+    links = {q["name"]: q["links"]["definition"] for q in town_http.get("/queries").json()["queries"]}
+    for name, link in links.items():
+        assert (link is not None) == (name in DEFINITIONS)
+        if link is not None:
+            assert link.endswith(f"/queries/{name}/definition")
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - set(DEFINITIONS)) + ["no-such-query"])
+def test_a_query_without_a_plain_definition_answers_404_there(town_http, name):
+    assert town_http.get(f"/queries/{name}/definition").status_code == 404
 
 
 # -- OpenAPI -------------------------------------------------------------------------------------------

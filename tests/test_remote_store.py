@@ -17,18 +17,18 @@ from collections.abc import Iterator
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QuerySolutions
 
-from api.remote_store import (
+from api.store import STAGING_PREFIX, StoreError, Visibility, open_store
+from api.store.remote import (
     QueryRefused,
     RemoteError,
     RemoteStore,
     ResultTruncated,
     StoreTimeout,
     StoreUnavailable,
-    rewrite_graph_removals,
     substitute,
     without_dataset_clauses,
 )
-from api.store import STAGING_PREFIX, StoreError, Visibility, open_store
+from api.store.virtuoso_dialect import rewrite_graph_removals
 
 PUBLIC = "https://musterstadt.example/id/graph/public"
 INTERNAL = "https://musterstadt.example/id/graph/public-internal"

@@ -1,4 +1,4 @@
-"""Reviewing SDG suggestions (issue 16, staff UI): decisions in the store, the gap reports, the routes.
+"""Reviewing SDG suggestions: decisions in the store, the gap reports, the routes.
 
 The store-side tests run on both store kinds (`backend`): a small municipality with the SDG taxonomy, one
 public project and dataset without SDG links, and one project only an internal graph describes.

@@ -737,7 +737,7 @@ def test_the_search_page_says_when_the_index_is_still_catching_up(store, held):
         assert notice not in client.get("/search", params={"q": "Radweg"}).text
 
 
-# -- questions and placeholder names (issue 18, item 1) ---------------------------------------------
+# -- questions and placeholder names ---------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""SPARQL syntax errors that name the place and the likely cause (issue 18, item 10)."""
+"""SPARQL syntax errors that name the place and the likely cause."""
 
 from __future__ import annotations
 

@@ -514,7 +514,7 @@ def test_gsp_put_creates_then_replaces_a_graph(writable):
 def test_gsp_put_makes_a_new_graph_internal_unless_asked(writable):
     gsp(writable, "PUT", content=TURTLE_BODY, headers={"Content-Type": "text/turtle", **EDITOR})
     assert gsp(writable, "GET").status_code == 404
-    # Making the now internal graph public is an admin's decision (issue 14, item 7).
+    # Making the now internal graph public is an admin's decision.
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     gsp(
         writable,

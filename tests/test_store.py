@@ -13,9 +13,22 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, parse
 
-from api.store import META_GRAPH, STAGING_PREFIX, EmbeddedStore, StoreError, StoreLocked, Visibility, open_store
+from api.app import create_app
+from api.store import (
+    META_GRAPH,
+    STAGING_PREFIX,
+    EmbeddedStore,
+    QuerySource,
+    Store,
+    StoreError,
+    StoreLocked,
+    Visibility,
+    open_store,
+)
+from api.testing import EDITOR, make_settings
 from loaders.vocab import QS
 
 PUBLIC = "https://musterstadt.example/id/graph/public"
@@ -377,6 +390,46 @@ def test_update_graphs_brings_the_metadata_up_to_date(store):
     (info,) = [g for g in store.graphs() if g.iri == PUBLIC]
     assert (info.triples, info.loader, info.visibility) == (2, "sparql-update", Visibility.PUBLIC)
     assert values(store) == {"public", "added"}
+
+
+def test_update_graphs_registers_a_graph_that_had_no_metadata_entry(store):
+    new = f"{EX}graph/new"
+    store.update_graphs(
+        f'INSERT DATA {{ GRAPH <{new}> {{ <{EX}z> <{EX}p> "fresh" }} }}',
+        [new],
+        source="update",
+        loader="sparql-update",
+        checksum="c",
+    )
+    (info,) = [g for g in store.graphs() if g.iri == new]
+    assert (info.triples, info.loader, info.visibility) == (1, "sparql-update", Visibility.INTERNAL)
+    assert "fresh" in values(store, include_internal=True)
+
+
+def test_a_graph_store_post_to_a_new_graph_registers_it(store):
+    new = f"{EX}graph/posted"
+    with TestClient(create_app(make_settings(), store=store)) as client:
+        response = client.post(
+            "/graphs",
+            params={"graph": new, "visibility": "public"},
+            content=f'<{EX}z> <{EX}p> "posted" .\n',
+            headers={"Content-Type": "application/n-triples", **EDITOR},
+        )
+        assert response.status_code == 201, response.text
+        listed = {g["graph"]: g["triples"] for g in client.get("/api/graphs").json()}
+    assert listed.get(new) == 1
+    assert "posted" in values(store)
+
+
+def test_both_backends_offer_everything_the_store_interface_names(store):
+    names = {
+        name
+        for protocol in (Store, QuerySource)
+        for name in [*vars(protocol), *protocol.__annotations__]
+        if not name.startswith("_") or name == "__len__"
+    }
+    assert {"query", "replace_graphs", "local_engine", "has_local_path"} <= names
+    assert sorted(name for name in names if not hasattr(store, name)) == []
 
 
 def test_a_graph_removed_twice_in_one_update_ends_empty(store):

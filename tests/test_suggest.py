@@ -1,4 +1,4 @@
-"""SDG target suggestions (issue 16): the engine, `querschnitt suggest` and `POST /api/suggest`."""
+"""SDG target suggestions: the engine, `querschnitt suggest` and `POST /api/suggest`."""
 
 from __future__ import annotations
 

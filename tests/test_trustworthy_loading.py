@@ -1,6 +1,6 @@
 """Loading never silently loses, duplicates or empties data, and a report that cannot be right says so
-(issue 13: the SDG taxonomy in every store, notes beside the gap reports, refused removals and
-duplicates, identical reloads).
+(the SDG taxonomy in every store, notes beside the gap reports, refused removals and duplicates,
+identical reloads).
 
 The CLI runs in-process on an embedded store on disk and on the throw-away Virtuoso (`store_arg`); the JSON
 facade on both backends (`backend`).

@@ -1,4 +1,4 @@
-"""The staff web UI (issue 6) through the ASGI app: pages, filters, exports, login, language, safety.
+"""The staff web UI through the ASGI app: pages, filters, exports, login, language, safety.
 
 Pages are parsed into a small element tree (stdlib `html.parser`) and asserted on structure: table
 cells, links, headings, labels; never on raw substrings of the markup, except to prove escaping.
@@ -215,6 +215,15 @@ def test_gap_report_rows_link_to_entity_pages(ui_client, app, store, kind):
     assert all(page_links(row) for row in rows)
 
 
+@pytest.mark.parametrize("kind", GAP_KINDS)
+def test_gap_report_links_its_query_and_the_readable_definition_beside_it(ui_client, kind):
+    hrefs = {a.attrs.get("href") for a in html(ui_client.get(f"/gaps/{kind}")).find_all("a")}
+    assert {f"/queries/{kind}/sparql", f"/queries/{kind}/definition"} <= hrefs
+    definition = ui_client.get(f"/queries/{kind}/definition")
+    assert definition.status_code == 200
+    assert definition.text != ui_client.get(f"/queries/{kind}/sparql").text
+
+
 def test_gap_filters_keep_the_rows_of_one_department_and_goal(ui_client):
     tiefbauamt = f"{BASE}department/tiefbauamt"
     page = html(ui_client.get("/gaps/missing-bridges", params={"department": tiefbauamt, "goal": "11"}))
@@ -287,7 +296,7 @@ def test_machine_readable_csv_stays_sparql_csv_on_queries(ui_client):
     assert response.text.splitlines()[0].split(",")[:3] == ["department_a", "department_b", "target"]
 
 
-# -- who to call (issue 18, item 2) ---------------------------------------------------------------
+# -- who to call ---------------------------------------------------------------
 
 
 def test_unused_datasets_names_the_departments_of_dataset_and_project(ui_client, store):
@@ -609,6 +618,8 @@ PAGES = [
     "/page/dataset/luftmessdaten",
     "/page/sdg/11",
     "/login",
+    "/def?format=html",
+    "/derived/worksOnTarget?format=html",
 ]
 
 
@@ -674,7 +685,7 @@ def test_print_stylesheet_hides_navigation_and_forms():
     assert all(selector in print_rules for selector in (".site-nav", ".filters", ".search-form", ".paging"))
 
 
-# -- German sort order (issue 18, item 5) -----------------------------------------------------------
+# -- German sort order -----------------------------------------------------------
 
 
 def test_names_sort_as_in_a_german_dictionary_not_by_code_point():
@@ -718,7 +729,7 @@ def test_department_lists_put_umlauts_under_their_base_letter():
     assert shown == sorted(shown, key=sort_key)
 
 
-# -- questions in the search box (issue 18, item 1) ------------------------------------------------
+# -- questions in the search box ------------------------------------------------
 
 
 def answer_rows(page: Node) -> list[str]:
@@ -773,7 +784,7 @@ def test_search_results_list_no_indicator_with_a_placeholder_name(ui_client):
     assert not [a.text() for a in page.find_all("a") if re.fullmatch(r"Indikator \d+\.\w+\.\d+", a.text())]
 
 
-# -- the catalog for people (issue 18, item 7) ----------------------------------------------------
+# -- the catalog for people ----------------------------------------------------
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 

@@ -1,4 +1,4 @@
-"""A query right after a write is answered from the written state, never stalls (issue 13, item 12).
+"""A query right after a write is answered from the written state, never stalls.
 
 Worker processes used to open the server's live store directory read-only, which pyoxigraph documents
 as undefined behaviour while another process writes it; about one query in 40 after a Graph Store write

@@ -258,7 +258,7 @@ class Virtuoso:
     def store(self, *, gsp: bool = True, **options):
         """A `RemoteStore` on this server that may write: dba over HTTP digest, uploads by Graph Store Protocol
         unless `gsp=False` (then by SPARQL `INSERT DATA`); `options` go to `RemoteStore`."""
-        from api.remote_store import RemoteStore
+        from api.store.remote import RemoteStore
 
         return RemoteStore(
             self.sparql_url,

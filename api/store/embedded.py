@@ -1,10 +1,4 @@
-"""The store interface (ARCHITECTURE §5) and its embedded Oxigraph implementation.
-
-Every source lives in its own named graph; `urn:querschnitt:meta` describes each one (origin, time,
-loader, counts, checksum, visibility). Queries never run over "all graphs": the caller's dataset is
-always passed explicitly, so an anonymous caller cannot reach internal graphs through `GRAPH ?g`,
-`FROM`, `FROM NAMED` or the protocol's dataset parameters.
-"""
+"""The embedded store: pyoxigraph on disk (RocksDB) or in memory, behind the store interface (`base.Store`)."""
 
 from __future__ import annotations
 
@@ -15,118 +9,45 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 from pyoxigraph import (
     DefaultGraph,
     Literal,
     NamedNode,
     Quad,
-    QueryBoolean,
-    QuerySolutions,
-    QueryTriples,
     RdfFormat,
     Store,
     Variable,
     serialize,
 )
 
-from api.personal_data import (
-    PersonalDataWatch,
-    demote_holding_personal_data,
-    holds_personal_data_query,
-    refusal,
-    typed_as_person_query,
+from api.personal_data import PersonalDataWatch, refusal, typed_as_person_query
+from api.sparql_text import dataset_clauses
+from api.store.base import (
+    META_GRAPH,
+    STAGING_PREFIX,
+    GraphInfo,
+    QueryResult,
+    SharedOperations,
+    StoreError,
+    StoreLocked,
+    Visibility,
+    is_source_graph,
+    meta_update,
+    restrict,
 )
-from api.sparql_text import dataset_clauses, without_trailing_separator
-from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
+from loaders.vocab import DCT, QS, SD, VOID
 
 log = logging.getLogger(__name__)
 
-META_GRAPH = NamedNode("urn:querschnitt:meta")
-STAGING_PREFIX = "urn:querschnitt:staging:"
 
-QueryResult = QuerySolutions | QueryBoolean | QueryTriples
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-
-
-class StoreError(Exception):
-    """A store problem a user can act on; the message says what to do."""
-
-
-class StoreLocked(StoreError):
-    """The on-disk store is held by another process (usually `querschnitt serve`)."""
-
-
-@dataclass(frozen=True)
-class GraphInfo:
-    """What the metadata graph records about one source graph."""
-
-    iri: str
-    visibility: Visibility
-    source: str
-    loader: str
-    modified: datetime
-    triples: int
-    checksum: str
-
-
-class QuerySource(Protocol):
-    """What the HTTP layer and the CLI need from a store; the remote store implements it too."""
-
-    def query(
-        self,
-        sparql: str,
-        *,
-        include_internal: bool = False,
-        default_graphs: list[str] | None = None,
-        named_graphs: list[str] | None = None,
-        substitutions: dict[str, NamedNode | Literal] | None = None,
-    ) -> QueryResult: ...
-
-    def graphs(self, *, include_internal: bool = True) -> list[GraphInfo]: ...
-
-
-class SingleGraphReplace:
-    """What both stores (embedded and remote) build on their own primitives: `replace_graph` on
-    `replace_graphs`, the personal-data check after an update on `graphs`."""
-
-    def replace_graph(
-        self, graph: str, quads: Iterable[Quad], *, visibility: Visibility, source: str, loader: str, checksum: str
-    ) -> GraphInfo:
-        """Atomically replace one graph with `quads` (their own graph names are ignored)."""
-        target = NamedNode(graph)
-        (info,) = self.replace_graphs(  # type: ignore[attr-defined]
-            (Quad(q.subject, q.predicate, q.object, target) for q in quads),
-            visibility={graph: visibility},
-            source=source,
-            loader=loader,
-            checksum=checksum,
-        )
-        return info
-
-    def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
-        # The update's own transaction made these graphs internal: they hold people now (see personal_data).
-        now = {g.iri: g.visibility for g in self.graphs()}  # type: ignore[attr-defined]
-        demoted = [g for g in targets if g in public_before and now.get(g) is Visibility.INTERNAL]
-        if demoted:
-            raise StoreError(
-                f"Der Graph {demoted[0]} enthält nach der Änderung personenbezogene Daten und ist jetzt intern. / "
-                f"The graph {demoted[0]} holds personal data after the update and was made internal; the update "
-                "was applied. Remove the people and ask an administrator to make it public again."
-            )
-
-
-class EmbeddedStore(SingleGraphReplace):
+class EmbeddedStore(SharedOperations):
     """pyoxigraph `Store` on disk (or in memory when `path` is None) behind the store interface."""
+
+    local_engine = True
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.path = Path(path) if path is not None else None
@@ -144,6 +65,11 @@ class EmbeddedStore(SingleGraphReplace):
         if not read_only:
             self._remove_partial_bulk_files()
             self._drop_leftover_staging_graphs()
+
+    @property
+    def has_local_path(self) -> bool:
+        """On disk (not in memory): worker processes can open checkpoints of it, and a backup copies it."""
+        return self.path is not None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -171,8 +97,8 @@ class EmbeddedStore(SingleGraphReplace):
                 default_graphs, named_graphs = clauses.default, clauses.named
         return self._oxigraph.query(
             sparql,
-            default_graph=_restrict(default_graphs, visible),
-            named_graphs=[g for g in _restrict(named_graphs, visible) if isinstance(g, NamedNode)],
+            default_graph=restrict(default_graphs, visible),
+            named_graphs=[g for g in restrict(named_graphs, visible) if isinstance(g, NamedNode)],
             substitutions={Variable(k): v for k, v in (substitutions or {}).items()} or None,
             base_iri=base_iri,
         )
@@ -185,7 +111,7 @@ class EmbeddedStore(SingleGraphReplace):
         if include_internal:
             # Staff also see graphs written by raw updates, which have no metadata entry.
             graphs = [DefaultGraph()] + sorted(
-                (g for g in self._oxigraph.named_graphs() if _is_source_graph(g) and g.value not in self._loading),
+                (g for g in self._oxigraph.named_graphs() if is_source_graph(g) and g.value not in self._loading),
                 key=lambda g: g.value,
             )
         else:
@@ -259,14 +185,14 @@ class EmbeddedStore(SingleGraphReplace):
         that no query can see; one SPARQL update then writes the differences of all of them together with
         the metadata, so readers see the old graphs or the new ones, never a mix, and a failure at any
         point leaves the old graphs as they were. A graph that does not exist yet is loaded under its own
-        name instead (hidden until its metadata is written). bench/bulk_load.py at 10^6 triples: a first
-        load takes 1.45× raw `bulk_load`, replacing everything 5.9× (most of it deleting the staging graph).
+        name instead (hidden until its metadata is written). Its cost against a raw `bulk_load` is in
+        docs/scaling.md (bench/bulk_load.py).
         """
         self._require_writable()
         fixed = isinstance(visibility, dict)
         visibilities = dict(visibility) if fixed else {}
         for graph in visibilities:
-            if not _is_source_graph(NamedNode(graph)):
+            if not is_source_graph(NamedNode(graph)):
                 raise StoreError(f"{source}: graph {graph} is kept by the store itself and cannot be loaded")
         staging: dict[str, NamedNode] = {}
         counts: dict[str, int] = {}
@@ -331,7 +257,7 @@ class EmbeddedStore(SingleGraphReplace):
                     GraphInfo(g, visibilities[g], source, loader, now, counts[g], checksum) for g in sorted(staging)
                 ]
                 swap = " ;\n".join(
-                    _swap_in(staging[info.iri], NamedNode(info.iri)) + _meta_update(info) for info in infos
+                    _swap_in(staging[info.iri], NamedNode(info.iri)) + meta_update(info) for info in infos
                 )
                 # The staging graphs are still there when the derived graphs are refreshed: marked for that
                 # refresh only (api/derived.py leaves them out), in the same transaction.
@@ -404,49 +330,8 @@ class EmbeddedStore(SingleGraphReplace):
             finally:
                 self._changed()
 
-    def update_graphs(
-        self,
-        sparql: str,
-        graphs: Iterable[str],
-        *,
-        source: str,
-        loader: str,
-        checksum: str,
-        visibility: Visibility | None = None,
-        base_iri: str | None = None,
-    ) -> None:
-        """Run an update that writes `graphs` and bring their metadata up to date in the same transaction.
-
-        Counts and times are recomputed; a graph left empty loses its entry; a new graph gets
-        `visibility` (internal when None: nothing becomes public by accident), an existing one keeps its
-        own unless `visibility` is given. The caller vouches that `sparql` writes no other source graph
-        and never the metadata graph (the HTTP layer checks this with a parser, `api.guard`).
-        """
-        self._require_writable()
-        targets = sorted(set(graphs))
-        for graph in targets:
-            if not _is_source_graph(NamedNode(graph)):
-                raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
-        public_before = {g.iri for g in self.graphs(include_internal=False)}
-        if visibility is Visibility.PUBLIC:
-            # Making a graph public (or writing it as public) must not publish the people it already holds.
-            query = holds_personal_data_query(targets)
-            held = sorted(row["g"].value for row in self._oxigraph.query(query))
-            if held:
-                raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
-        now = datetime.now(UTC)
-        refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
-        demote = [demote_holding_personal_data(targets, meta_graph=META_GRAPH.value)] if targets else []
-        self.update("\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), base_iri=base_iri)
-        if visibility is Visibility.PUBLIC:
-            public_before.update(targets)
-        self._refuse_demoted(targets, public_before)
-
-    def _with_derived(self, update: str) -> str:
-        # A newline first: the caller's text may end in a comment. A trailing `;` of its own would make two.
-        if not self.derived_updates:
-            return update
-        return "\n;\n".join([without_trailing_separator(update), *self.derived_updates])
+    def _select_everywhere(self, sparql: str) -> Iterable:
+        return self._oxigraph.query(sparql)
 
     def _changed(self) -> None:
         self._visible.clear()
@@ -524,23 +409,6 @@ class EmbeddedStore(SingleGraphReplace):
             if isinstance(graph, NamedNode) and self._oxigraph.contains_named_graph(graph):
                 self._oxigraph.remove_graph(graph)
             self._oxigraph.remove(Quad(graph, QS.loading, Literal(True), META_GRAPH))
-
-
-def open_store(location: str, *, read_only: bool = False, **remote_options) -> EmbeddedStore:
-    """Open the store a setting or `--store` names (a directory, `memory`, or a SPARQL endpoint URL),
-    derived graphs kept fresh."""
-    from api import derived
-
-    if location.startswith(("http://", "https://")):
-        from api.remote_store import RemoteStore
-
-        store = RemoteStore(location, **{k: v for k, v in remote_options.items() if v is not None})
-    elif location == "memory":
-        store = EmbeddedStore(None)
-    else:
-        store = EmbeddedStore(location, read_only=read_only)
-    derived.install(store)
-    return store
 
 
 def backup_snapshot(path: Path, target: Path, *, attempts: int = 20) -> None:
@@ -625,17 +493,6 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> Store:
         raise StoreError(f"Cannot open the store {path}: {error}") from None
 
 
-def _is_source_graph(graph: NamedNode | object) -> bool:
-    return isinstance(graph, NamedNode) and graph != META_GRAPH and not graph.value.startswith(STAGING_PREFIX)
-
-
-def _restrict(requested: list[str] | None, visible: list) -> list:
-    if requested is None:
-        return visible
-    allowed = {g.value for g in visible if isinstance(g, NamedNode)}
-    return [NamedNode(g) for g in requested if g in allowed]
-
-
 def _swap_in(staged: NamedNode, graph: NamedNode) -> str:
     """Update operations giving `graph` the content of `staged` (then dropped by the caller, outside the
     transaction). Only the difference is written: a reload changes little, and MOVE's copy and delete of
@@ -647,58 +504,6 @@ def _swap_in(staged: NamedNode, graph: NamedNode) -> str:
         f"MINUS {{ GRAPH {staged} {{ ?s ?p ?o }} }} }} ;\n"
         f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {staged} {{ ?s ?p ?o }} "
         f"MINUS {{ GRAPH {graph} {{ ?s ?p ?o }} }} }} ;\n"
-    )
-
-
-def meta_quads(info: GraphInfo) -> list[Quad]:
-    """The metadata graph's entry for one source graph, as quads (also what `export` writes beside the data)."""
-    g = NamedNode(info.iri)
-    return [
-        Quad(g, p, o, META_GRAPH)
-        for p, o in [
-            (RDF.type, SD.NamedGraph),
-            (QS.visibility, QS.public if info.visibility is Visibility.PUBLIC else QS.internal),
-            (DCT.source, Literal(info.source)),
-            (QS.loader, Literal(info.loader)),
-            (DCT.modified, Literal(info.modified.isoformat(), datatype=XSD.dateTime)),
-            (VOID.triples, Literal(str(info.triples), datatype=XSD.integer)),
-            (QS.checksum, Literal(info.checksum)),
-        ]
-    ]
-
-
-def _meta_update(info: GraphInfo) -> str:
-    g = NamedNode(info.iri)
-    # Terms are written by pyoxigraph's own serialisation (str(term)), so values cannot break out.
-    body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in meta_quads(info))
-    return f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {g} ?p ?o }} }} ;\nINSERT DATA {{ GRAPH {META_GRAPH} {{ {body} }} }}"
-
-
-def _meta_refresh(
-    graph: NamedNode, visibility: Visibility | None, source: str, loader: str, checksum: str, now: datetime
-) -> str:
-    """One update operation that rewrites the metadata entry of `graph` from its current content."""
-    keep = "COALESCE(?old, " + str(QS.internal) + ")"
-    chosen = keep if visibility is None else str(QS.public if visibility is Visibility.PUBLIC else QS.internal)
-    template = " ".join(
-        f"?g {p} {o} ."
-        for p, o in [
-            (RDF.type, SD.NamedGraph),
-            (QS.visibility, "?visibility"),
-            (DCT.source, Literal(source)),
-            (QS.loader, Literal(loader)),
-            (DCT.modified, Literal(now.isoformat(), datatype=XSD.dateTime)),
-            (VOID.triples, "?n"),
-            (QS.checksum, Literal(checksum)),
-        ]
-    )
-    # ?g stays unbound when the graph is empty, so the entry is only deleted (templates skip unbound terms).
-    return (
-        f"DELETE {{ GRAPH {META_GRAPH} {{ {graph} ?p ?o }} }} INSERT {{ GRAPH {META_GRAPH} {{ {template} }} }} WHERE {{ "
-        f"{{ SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?q ?x }} }} }} "
-        f"OPTIONAL {{ GRAPH {META_GRAPH} {{ {graph} {QS.visibility} ?old }} }} "
-        f"BIND({chosen} AS ?visibility) BIND(IF(?n > 0, {graph}, ?unbound) AS ?g) "
-        f"OPTIONAL {{ GRAPH {META_GRAPH} {{ {graph} ?p ?o }} }} }}"
     )
 
 

@@ -1,8 +1,9 @@
 """The remote store: any SPARQL 1.1 Query + Update (+ Graph Store Protocol) endpoint behind the store interface.
 
 `RemoteStore` offers the public methods of `EmbeddedStore` with the same meaning, so that the API can run
-as several stateless processes in front of one shared store (ARCHITECTURE §5, §8). Tested against
-Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's quirks, all measured:
+as several stateless processes in front of one shared store (docs/architecture.md, "The store"). Tested
+against Virtuoso 7.2.5 (Debian `virtuoso-opensource`); what it does about that server's quirks, all measured
+(the rewrites and repairs themselves are in `virtuoso_dialect.py`):
 
 - **Dataset restriction.** Every query gets the caller's visible graphs as `default-graph-uri` *and*
   `named-graph-uri` (SPARQL 1.1 Protocol §2.1.4); an empty list becomes `urn:querschnitt:empty`, a graph
@@ -43,7 +44,6 @@ import contextlib
 import io
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
@@ -71,38 +71,30 @@ from pyoxigraph import (
     serialize,
 )
 
-from api.personal_data import (
-    PersonalDataWatch,
-    demote_holding_personal_data,
-    holds_personal_data_query,
-    refusal,
-    typed_as_person_query,
-)
-from api.sparql_text import (
-    _Prologue,
-    dataset_clauses,
-    query_form,
-    tokens,
-    unescape_codepoints,
-    without_dataset_clauses,
-    without_trailing_separator,
-)
-from api.store import (
+import api.store.virtuoso_dialect as virtuoso_dialect
+from api.personal_data import PersonalDataWatch, refusal, typed_as_person_query
+from api.sparql_text import _Prologue, dataset_clauses, query_form, tokens, without_dataset_clauses
+from api.store.base import (
+    EMPTY_GRAPH,
     META_GRAPH,
     STAGING_PREFIX,
     GraphInfo,
-    SingleGraphReplace,
+    QueryRefused,
+    RemoteError,
+    ResultTruncated,
+    SharedOperations,
     StoreError,
+    StoreTimeout,
+    StoreUnavailable,
     Visibility,
-    _is_source_graph,
-    _meta_refresh,
-    _meta_update,
+    is_source_graph,
+    meta_update,
+    restrict,
 )
 from loaders.vocab import DCT, QS, RDF, SD, VOID
 
 log = logging.getLogger(__name__)
 
-EMPTY_GRAPH = NamedNode("urn:querschnitt:empty")
 GENERATION = QS.generation
 JOURNALED = QS.journaled
 TARGET = QS.replaces
@@ -116,45 +108,15 @@ _INSERT_CHUNK_BYTES = 256 * 1024
 _GSP_CHUNK_LINES = 100_000
 _GSP_CHUNK_BYTES = 16 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
-_SERVER_FUNCTION_SCHEMES = ("bif:", "sql:")
-_SERVER_FUNCTION_PREFIXES = ("bif", "sql")
-_BOOLEAN_JSON = re.compile(
-    rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#boolean"\s*,\s*"value"\s*:\s*")([01])(")'
-)
-# Virtuoso names blank nodes `nodeID://b10003` in JSON results, which is no blank node label (pyoxigraph refuses it).
-_BNODE_JSON = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")([^"]*)(")')
-_SYNTAX = re.compile(r"SP030|syntax error", re.IGNORECASE)
-_TOO_EXPENSIVE = re.compile(r"estimated execution time", re.IGNORECASE)
 
 
-class StoreUnavailable(StoreError):
-    """The remote store cannot be reached or is overloaded; the API answers 503, the CLI exits 3."""
-
-
-class StoreTimeout(StoreError):
-    """The query passed its deadline (on the server or here), or the server refused it as too expensive."""
-
-
-class ResultTruncated(StoreError):
-    """The server cut the answer at its row limit (Virtuoso: `ResultSetMaxRows`) and the reader wanted more."""
-
-
-class QueryRefused(StoreError):
-    """The text asks for something the store must not run for this service (server functions, bad dataset)."""
-
-
-class RemoteError(StoreError, ValueError):
-    """The server could not evaluate a valid request; the message is the server's."""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class RemoteStore(SingleGraphReplace):
+class RemoteStore(SharedOperations):
     """A SPARQL 1.1 endpoint (query URL, optional update and Graph Store URLs) behind the store interface."""
 
-    path = None  # not a directory: queries run in threads, the server enforces the deadline
+    # A server evaluates the queries (it enforces the deadline, other processes write to it) and holds the data.
+    local_engine = False
+    has_local_path = False
+    path = None
     read_only = False
 
     def __init__(
@@ -230,7 +192,7 @@ class RemoteStore(SingleGraphReplace):
         timeout: float | None = None,
     ) -> QuerySolutions | QueryBoolean | RemoteTriples:
         """Run a SPARQL query over the graphs the caller may see (the union by default); see EmbeddedStore.query."""
-        _check_server_functions(sparql)
+        virtuoso_dialect.check_server_functions(sparql)
         self._check_syntax(sparql, base_iri=base_iri, substitutions=substitutions)
         visible = self.visible_graphs(include_internal=include_internal)
         if default_graphs is None and named_graphs is None:
@@ -242,8 +204,8 @@ class RemoteStore(SingleGraphReplace):
             text = substitute(text, substitutions)
         if base_iri is not None:
             text = f"BASE {NamedNode(base_iri)}\n{text}"
-        default, named = _restrict(default_graphs, visible), _restrict(named_graphs, visible)
-        text = _unlisted_graphs_emptied(text, {g.value for g in named})
+        default, named = restrict(default_graphs, visible), restrict(named_graphs, visible)
+        text = virtuoso_dialect.unlisted_graphs_emptied(text, {g.value for g in named})
         if text != sparql:
             self._check_syntax(text)  # what goes out must still be one valid query, and have no FROM left
             if dataset_clauses(text) is not None:
@@ -327,7 +289,7 @@ class RemoteStore(SingleGraphReplace):
                     visibility=Visibility.PUBLIC if visibility == QS.public else Visibility.INTERNAL,
                     source=source.value,
                     loader=loader.value,
-                    modified=_aware(datetime.fromisoformat(modified.value.replace("Z", "+00:00"))),
+                    modified=virtuoso_dialect.aware(datetime.fromisoformat(modified.value.replace("Z", "+00:00"))),
                     triples=int(count.value),
                     checksum=checksum.value,
                 )
@@ -404,7 +366,7 @@ class RemoteStore(SingleGraphReplace):
         fixed = isinstance(visibility, dict)
         visibilities = dict(visibility) if fixed else {}
         for graph in visibilities:
-            if not _is_source_graph(NamedNode(graph)):
+            if not is_source_graph(NamedNode(graph)):
                 raise StoreError(f"{source}: graph {graph} is kept by the store itself and cannot be loaded")
         with tempfile.TemporaryDirectory(prefix="querschnitt-upload-") as directory:
             spools: dict[str, _Spool] = {}
@@ -463,40 +425,9 @@ class RemoteStore(SingleGraphReplace):
         On Virtuoso an operation that fails at run time leaves the operations before it applied (the
         server commits them): send updates that cannot fail half-way, or one operation per request.
         """
-        _check_server_functions(sparql)
+        virtuoso_dialect.check_server_functions(sparql)
         text = sparql if base_iri is None else f"BASE {NamedNode(base_iri)}\n{sparql}"
         self._update(self._with_derived(text))
-
-    def update_graphs(
-        self,
-        sparql: str,
-        graphs: Iterable[str],
-        *,
-        source: str,
-        loader: str,
-        checksum: str,
-        visibility: Visibility | None = None,
-        base_iri: str | None = None,
-    ) -> None:
-        """Run an update that writes `graphs` and bring their metadata up to date in the same request."""
-        targets = sorted(set(graphs))
-        for graph in targets:
-            if not _is_source_graph(NamedNode(graph)):
-                raise StoreError(f"graph {graph} is kept by the store itself and cannot be written")
-        public_before = {g.iri for g in self.graphs(include_internal=False)}
-        if visibility is Visibility.PUBLIC:
-            # Making a graph public (or writing it as public) must not publish the people it already holds.
-            query = holds_personal_data_query(targets)
-            held = sorted(row["g"].value for row in self._select(query, named=None))
-            if held:
-                raise StoreError(refusal({held[0]: ["foaf:Person / org:Membership"]}, source=source))
-        now = datetime.now(UTC)
-        refresh = [_meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
-        demote = [demote_holding_personal_data(targets, meta_graph=META_GRAPH.value)] if targets else []
-        self.update("\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), base_iri=base_iri)
-        if visibility is Visibility.PUBLIC:
-            public_before.update(targets)
-        self._refuse_demoted(targets, public_before)
 
     def backup(self, target: Path) -> None:
         """Write a dump of every graph and the metadata graph to `target`/querschnitt.nq (a new directory)."""
@@ -600,7 +531,7 @@ class RemoteStore(SingleGraphReplace):
                     f"MOVE SILENT GRAPH {target} TO GRAPH {aside[info.iri]}",
                     f"INSERT DATA {{ GRAPH {journal} {{ {aside[info.iri]} {ASIDE_OF} {target} }} }}",
                     f"MOVE SILENT GRAPH {stages[info.iri]} TO GRAPH {target}",
-                    _meta_update(info),
+                    meta_update(info),
                 ]
             ops.append(_stamp_update())
             # The old contents set aside and the journal still exist while the derived graphs are refreshed:
@@ -691,11 +622,8 @@ class RemoteStore(SingleGraphReplace):
         except StoreError as error:
             log.warning("could not drop staging graphs %s: %s", ", ".join(g.value for g in graphs), error)
 
-    def _with_derived(self, update: str) -> str:
-        return "\n;\n".join([update, *self.derived_updates])
-
     def _update(self, sparql: str, *, stamp: bool = True) -> None:
-        text = rewrite_graph_removals(f"{sparql}\n;\n{_stamp_update()}" if stamp else sparql)
+        text = virtuoso_dialect.rewrite_graph_removals(f"{sparql}\n;\n{_stamp_update()}" if stamp else sparql)
         try:
             self._send(
                 "POST",
@@ -723,6 +651,9 @@ class RemoteStore(SingleGraphReplace):
     def _count(self, graph: NamedNode) -> int:
         (row,) = self._select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}", named=[graph])
         return int(row["n"].value)
+
+    def _select_everywhere(self, sparql: str) -> list:
+        return self._select(sparql, named=None)
 
     def _select(self, sparql: str, *, named: list[NamedNode] | None, timeout: float | None = None) -> list:
         """A query of the store itself (no caller, no dataset checks); `named=None` means every graph."""
@@ -873,7 +804,7 @@ class RemoteStore(SingleGraphReplace):
                 return response
             response.read()
             response.close()
-            message = _server_message(response)
+            message = virtuoso_dialect.server_message(response)
             if response.status_code in (502, 503, 504):
                 if not last:
                     time.sleep(self.backoff * 2**attempt)
@@ -884,19 +815,10 @@ class RemoteStore(SingleGraphReplace):
                     f"The store at {url} refused access (HTTP {response.status_code}); check "
                     "QUERSCHNITT_REMOTE_USER and QUERSCHNITT_REMOTE_PASSWORD and the user's rights."
                 )
-            if "after image size" in message:
-                raise RemoteError(
-                    f"{message} — the swap of a graph this large is one transaction: raise "
-                    "TransactionAfterImageLimit in [Parameters] of virtuoso.ini (bytes; ~100 per triple moved, old and new; 400 MB swapped 10^6 + 10^6 triples).",
-                    response.status_code,
-                )
-            if _TOO_EXPENSIVE.search(message):
-                raise StoreTimeout(
-                    f"The store refused the query as too expensive: {message} — Virtuoso's estimates go wrong "
-                    '("0 (sec) exceeds the limit" even for small graphs): remove MaxQueryCostEstimationTime '
-                    "from [SPARQL] in virtuoso.ini, as OpenLink advises; MaxQueryExecutionTime still limits queries."
-                )
-            if response.status_code == 400 and _SYNTAX.search(message):
+            refusal = virtuoso_dialect.server_refusal(message, response.status_code)
+            if refusal is not None:
+                raise refusal
+            if response.status_code == 400 and virtuoso_dialect.is_syntax_error(message):
                 raise SyntaxError(message)
             raise RemoteError(message, response.status_code)
         raise AssertionError("unreachable")
@@ -1070,65 +992,6 @@ def _with_values(text: str, terms: dict[str, str]) -> str:
     raise QueryRefused("substitutions need a WHERE group")
 
 
-def rewrite_graph_removals(text: str) -> str:
-    """`text` with `DROP [SILENT] GRAPH g` written `CLEAR [SILENT] GRAPH g`, and any later removal of the same
-    graph in the request as `DELETE WHERE { GRAPH g { ?s ?p ?o } }`.
-
-    The same meaning for a store that keeps no empty graphs (SPARQL 1.1 Update §3.2.2, §3.2.3, §3.1.3.3),
-    but Virtuoso 7.2 differs (measured): `DROP GRAPH` fails for a graph not made by `CREATE GRAPH`, and a
-    second DROP or CLEAR of one graph in one request does nothing (the derived refresh clears its scratch
-    graph first and last, which left it filled).
-    """
-    if "drop" not in text.lower() and "clear" not in text.lower():
-        return text
-    stream = list(tokens(text))
-    out: list[str] = []
-    last = 0
-    removed: set[str] = set()
-    for index, tok in enumerate(stream):
-        if not tok.is_word("DROP", "CLEAR"):
-            continue
-        j = index + 1
-        silent = j < len(stream) and stream[j].is_word("SILENT")
-        j += silent
-        if not (j + 1 < len(stream) and stream[j].is_word("GRAPH") and stream[j + 1].kind in ("iri", "pname")):
-            continue
-        graph = stream[j + 1]
-        if graph.text in removed:
-            replacement, end = f"DELETE WHERE {{ GRAPH {graph.text} {{ ?s ?p ?o }} }}", graph.start + len(graph.text)
-        else:
-            replacement, end = "CLEAR", tok.start + len(tok.text)
-        removed.add(graph.text)
-        out += [text[last : tok.start], replacement]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
-def _unlisted_graphs_emptied(text: str, named: set[str]) -> str:
-    """`text` with each constant `GRAPH g` whose g is not in `named` written `GRAPH <urn:querschnitt:empty>`.
-
-    Virtuoso 7.2 gives `GRAPH g {…}` over a graph outside the dataset one empty solution where it should
-    give none, once no variable of the pattern is projected: `ASK`, `COUNT(*)`, `SELECT (1 AS ?x)` answered
-    as if the pattern matched (measured; no data leaked, the answer was the same for every pattern). The
-    empty graph, which is in every dataset this store asks for, gives none.
-    """
-    if "graph" not in text.lower():
-        return text
-    stream = list(tokens(text))
-    prologue = _Prologue(None)
-    start = prologue.read(stream, 0)
-    out: list[str] = []
-    last = 0
-    for index in range(start, len(stream) - 1):
-        graph = stream[index + 1]
-        if stream[index].is_word("GRAPH") and graph.kind in ("iri", "pname") and prologue.resolve(graph) not in named:
-            out += [text[last : graph.start], str(EMPTY_GRAPH)]
-            last = graph.start + len(graph.text)
-    out.append(text[last:])
-    return "".join(out)
-
-
 def _service_as_graph(text: str) -> str:
     """`text` with every `SERVICE [SILENT]` keyword replaced by `GRAPH` (for a syntax check that calls nothing)."""
     if "service" not in text.lower():
@@ -1148,54 +1011,12 @@ def _service_as_graph(text: str) -> str:
     return "".join(out)
 
 
-def _check_server_functions(text: str) -> None:
-    """Refuse Virtuoso's `bif:`/`sql:` functions (they fetch URLs, run SQL) in any spelling pyoxigraph accepts."""
-    text = unescape_codepoints(text)  # \u escapes apply before the grammar does (SPARQL 1.1 Query §19.2)
-    lowered = text.lower()
-    if "bif" not in lowered and "sql" not in lowered:
-        return
-    for tok in tokens(text):
-        if tok.kind == "iri":
-            iri = unescape_codepoints(tok.text[1:-1]).strip().lower()
-            if iri.startswith(_SERVER_FUNCTION_SCHEMES):
-                raise QueryRefused(f"{tok.text}: the store's own functions (bif:, sql:) are not available here")
-        elif tok.kind == "pname" and tok.text.split(":", 1)[0].lower() in _SERVER_FUNCTION_PREFIXES:
-            raise QueryRefused(
-                f"{tok.text}: the prefixes bif: and sql: are reserved by the store and not available here"
-            )
-
-
-def _aware(moment: datetime) -> datetime:
-    """`moment` with a time zone; Virtuoso's NOW() (in the derived graphs' update) writes its local time without one.
-
-    Taken as UTC (run the store in UTC to make it exact): mixing naive and aware times made `max()` fail
-    in /catalog and /dump.nq.gz.
-    """
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _restrict(requested: list[str] | None, visible: list[NamedNode]) -> list[NamedNode]:
-    if requested is None:
-        return list(visible)
-    allowed = {g.value for g in visible}
-    return [NamedNode(g) for g in requested if g in allowed]
-
-
 def _stamp_update() -> str:
     stamp = Literal(uuid.uuid4().hex)
     return (
         f"DELETE WHERE {{ GRAPH {META_GRAPH} {{ {META_GRAPH} {GENERATION} ?v }} }} ;\n"
         f"INSERT DATA {{ GRAPH {META_GRAPH} {{ {META_GRAPH} {GENERATION} {stamp} }} }}"
     )
-
-
-def _server_message(response: httpx.Response) -> str:
-    text = response.text.strip()
-    if "<html" in text[:200].lower():
-        text = re.sub(r"<[^>]+>", " ", text)
-    # Virtuoso repeats the whole query after the message; the message is enough.
-    text = text.split("\n\nSPARQL query:", 1)[0]
-    return re.sub(r"\s+", " ", text).strip()[:500] or f"HTTP {response.status_code}"
 
 
 class _Body(io.RawIOBase):
@@ -1258,15 +1079,7 @@ class _Body(io.RawIOBase):
         else:
             data = chunk
         if self._fix and data:
-            data = _BOOLEAN_JSON.sub(
-                lambda m: m.group(1) + (b"true" if m.group(2) == b"1" else b"false") + m.group(3), data
-            )
-            data = _BNODE_JSON.sub(
-                lambda m: (
-                    m.group(1) + re.sub(rb"[^A-Za-z0-9_]", b"_", m.group(2).removeprefix(b"nodeID://")) + m.group(3)
-                ),
-                data,
-            )
+            data = virtuoso_dialect.repaired_json_results(data)
         if self._max_lines is not None:
             self._lines += data.count(b"\n")
         self._pending = data
@@ -1357,26 +1170,6 @@ class _ChallengeAuth(httpx.Auth):
             yield from self._basic.auth_flow(request)
 
 
-def open_remote(
-    url: str,
-    *,
-    update_url: str | None = None,
-    gsp_url: str | None = None,
-    user: str | None = None,
-    password: str | None = None,
-    query_timeout: float = 30.0,
-) -> RemoteStore:
-    """The remote store a URL names (what `open_store` does for `http://` and `https://` locations)."""
-    return RemoteStore(
-        url, update_url=update_url, gsp_url=gsp_url, user=user, password=password, query_timeout=query_timeout
-    )
-
-
-def is_remote_location(location: str) -> bool:
-    """Whether a `--store` / QUERSCHNITT_STORE value names a remote endpoint rather than a directory."""
-    return location.startswith(("http://", "https://"))
-
-
 __all__ = [
     "EMPTY_GRAPH",
     "QueryRefused",
@@ -1386,9 +1179,6 @@ __all__ = [
     "ResultTruncated",
     "StoreTimeout",
     "StoreUnavailable",
-    "is_remote_location",
-    "open_remote",
-    "rewrite_graph_removals",
     "substitute",
     "without_dataset_clauses",
 ]
