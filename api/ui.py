@@ -215,7 +215,7 @@ def render(page: Page, template: str, context: dict[str, Any], *, status: int = 
             "municipality": request.app.state.settings.municipality_name,
             "staff": page.staff,
             "role": page.principal.role.name.lower(),
-            "here": _here(request),
+            "here": here(request),
             "gap_kinds": list(gaps.KINDS),
             **context,
         },
@@ -232,7 +232,7 @@ def render(page: Page, template: str, context: dict[str, Any], *, status: int = 
     return response
 
 
-def _here(request: Request) -> str:
+def here(request: Request) -> str:
     """The current path and query without `lang`, for the login form's return address."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return request.url.path + (f"?{urlencode(query)}" if query else "")

@@ -14,9 +14,9 @@ from kleinstadt import fill_kleinstadt
 
 from api import derived
 from api.app import create_app
+from api.gaps import KINDS as GAP_KINDS
 from api.store import EmbeddedStore
 from api.testing import READER, make_settings
-from api.gaps import KINDS as GAP_KINDS
 
 DATA = Path(__file__).parent / "data" / "gaps"
 TOWN = "https://kleinstadt.example/id/"
