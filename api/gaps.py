@@ -245,14 +245,12 @@ def report(
 def labels(app: FastAPI, principal: Principal, iris: Iterable[str], lang: str, *, chunk: int = 500) -> dict[str, str]:
     """The names of many entities in `lang` (pick_label's order; per language the predicates as LABELS lists
     them), one query per `chunk` IRIs; SDG concepts are named by the built-in taxonomy and left out."""
-    from api.sparql_binding import bind_text
-
     todo = sorted({i for i in iris if not is_sdg(i)})
     names: dict[str, str] = {}
     for start in range(0, len(todo), chunk):
         nodes = [NamedNode(i) for i in todo[start : start + chunk]]
         found: dict[str, list[tuple[int, str, Literal]]] = defaultdict(list)
-        for row in query_runs.select(app, principal, bind_text(LABELS, {"s": nodes}), max_rows=0):
+        for row in query_runs.select(app, principal, LABELS, {"s": nodes}, max_rows=0):
             if isinstance(row.get("label"), Literal):
                 found[row["s"].value].append((int(row["i"].value), row["label"].value, row["label"]))
         for node in nodes:
