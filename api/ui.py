@@ -358,8 +358,7 @@ class Labels:
                 if isinstance(row.get("label"), Literal):
                     found[row["s"].value].append((int(row["i"].value), row["label"]))
             for node in chunk:
-                # A stable sort: each predicate's labels in the order the store gave them, as in `label`.
-                # Per predicate the least name first, as gaps.labels has it for the gap reports.
+                # Predicates in LABELS' order, then the least name first: the choice gaps.labels makes too.
                 ordered = [
                     lit for _, lit in sorted(found.get(node.value, []), key=lambda pair: (pair[0], pair[1].value))
                 ]
