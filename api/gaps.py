@@ -209,18 +209,23 @@ def report(
     department: str | None = None,
     goal: int | None = None,
     max_rows: int = 0,
+    with_holders: bool = False,
 ) -> Report:
     """Rows of report `kind`, unsorted: with `department` (an IRI) the rows naming it or a project it leads or
     partners in or a dataset it created; with `goal` the rows on a target of that goal. `max_rows` caps the
-    query (0: all rows); Report.truncated says whether it did."""
+    query (0: all rows); Report.truncated says whether it did. `with_holders` also finds the departments behind
+    the datasets and projects of HOLDERS' reports (Report.holders)."""
     wanted = {"department": department, "sdg": str(goal) if goal else None}
     pushed = {k: v for k, v in wanted.items() if k in PUSHDOWN.get(kind, ())}
     result = named(app, principal, kind, pushed, max_rows=max_rows)
     rows = result.rows
     columns = COLUMNS[kind]
+    holding = with_holders and kind in HOLDERS
     involved: dict[str, set[str]] = defaultdict(set)
-    if department or kind in HOLDERS:
-        for row in query_runs.select(app, principal, INVOLVED, max_rows=0):
+    if holding or department:
+        # Every entity's departments for the holder columns; else only the filter department's entities.
+        bound = None if holding else {"department": NamedNode(department)}
+        for row in query_runs.select(app, principal, INVOLVED, bound, max_rows=0):
             involved[row["entity"].value].add(row["department"].value)
     if department:
         rows = [
@@ -234,7 +239,7 @@ def report(
     if goal:
         rows = [r for r in rows if in_goal(r, columns, goal)]
     holders: dict[str, list[str]] = {}
-    for row in rows:
+    for row in rows if holding else ():
         for column in HOLDERS.get(kind, {}):
             term = row.get(column)
             if isinstance(term, NamedNode):

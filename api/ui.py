@@ -764,7 +764,7 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
     """Every row of gap report `kind` as api/gaps.py filters and orders it, as cells, with the departments
     holding its datasets and running its projects after them."""
     app = page.request.app
-    found = gaps.report(app, page.principal, kind, department=department, goal=goal, max_rows=0)
+    found = gaps.report(app, page.principal, kind, department=department, goal=goal, with_holders=True)
     if page.lang == "de":
         for iri, name in found.names().items():
             labels.cache.setdefault(iri, name)
