@@ -105,8 +105,9 @@ def code_key(code: str) -> tuple:
 def pick_label(literals: Iterable[Literal], lang: str) -> str | None:
     """The first of `literals` in `lang`, else German, else untagged, else English, else any.
 
-    Untagged names before English ones: in a German administration's data an untagged name is the
-    German one (the staff workbook has no language column), so a German page never shows English first.
+    Untagged names before English ones: the staff workbook tags its names `de`, so an untagged name came from
+    another source of a German administration (an RDF load, a harvested portal) and is most likely German;
+    a German page should not show an English name before it.
     """
     literals = list(literals)
     for wanted in (lang, "de", None, "en"):
@@ -259,7 +260,7 @@ def labels(app: FastAPI, principal: Principal, iris: Iterable[str], lang: str, *
             if isinstance(row.get("label"), Literal):
                 found[row["s"].value].append((int(row["i"].value), row["label"].value, row["label"]))
         for node in nodes:
-            name = pick_label([lit for _, _, lit in sorted(found.get(node.value, []))], lang)
+            name = pick_label([lit for _, _, lit in sorted(found.get(node.value, []), key=lambda t: t[:2])], lang)
             if name is not None:
                 names[node.value] = name
     return names
