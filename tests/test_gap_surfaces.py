@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 import api.store
 from api import gaps, i18n, search, ui
@@ -132,3 +132,11 @@ def test_a_department_only_associated_without_a_role_is_not_involved_on_either_s
     params = {"department": loose["department"]}
     for rows in (page_rows(client, "unused-datasets", params, {}), api_rows(client, "unused-datasets", params, {})):
         assert all(row[1] != project for row in rows)
+
+
+def test_a_name_is_chosen_in_the_asked_language_then_german_then_untagged_then_english():
+    names = [Literal("Building Office", language="en"), Literal("Bauamt"), Literal("Bauverwaltung", language="de")]
+    assert gaps.pick_label(names, "en") == "Building Office"
+    assert gaps.pick_label(names, "de") == "Bauverwaltung"
+    assert gaps.pick_label(names[:2], "de") == "Bauamt"
+    assert gaps.pick_label(names[:1], "de") == "Building Office"
