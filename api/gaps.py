@@ -184,6 +184,15 @@ class Report:
         if self.kind in OWN_ORDER:
             return
         index = sdg()
+        entities: dict[str, tuple] = {}  # IRI → its key, computed once however many rows name it
+
+        def entity(iri: str) -> tuple:
+            if iri not in entities:
+                if is_sdg(iri):
+                    entities[iri] = (code_key(index.notation(iri)), "", iri)
+                else:
+                    entities[iri] = ((), sort_key(label(iri)), iri)
+            return entities[iri]
 
         def key(row: Row) -> list[tuple]:
             keys = []
@@ -191,12 +200,10 @@ class Report:
                 term = row.get(column)
                 if column in NUMBERS:
                     keys.append((NUMBERS[column](term.value) if term is not None else 0,))
-                elif not isinstance(term, NamedNode):
-                    keys.append(((), sort_key(term.value if term is not None else ""), ""))
-                elif is_sdg(term.value):
-                    keys.append((code_key(index.notation(term.value)), sort_key(index.label(term.value, "de")), ""))
+                elif isinstance(term, NamedNode):
+                    keys.append(entity(term.value))
                 else:
-                    keys.append(((), sort_key(label(term.value)), term.value))
+                    keys.append(((), sort_key(term.value if term is not None else ""), ""))
             return keys
 
         self.rows.sort(key=key)

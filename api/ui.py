@@ -771,7 +771,7 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
     todo = {i for i in found.iris() if i not in labels.cache and not _is_sdg(i)}
     named_here = gaps.labels(app, page.principal, todo, page.lang)
     labels.cache.update({iri: named_here.get(iri) for iri in todo})
-    found.sort(lambda iri: labels.ref(iri).label)
+    found.sort(lambda iri: labels.label(iri) or _short_iri(iri))  # what labels.ref(iri).label shows
     columns = list(found.columns)
     holders = gaps.HOLDERS.get(kind, {})
     shown = []
