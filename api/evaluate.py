@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from pyoxigraph import (
-    Literal,
-    NamedNode,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
@@ -61,18 +59,6 @@ class QueryJob:
     results_format: str | None = "json"
     graph_format: str | None = "turtle"
     max_rows: int = 0
-    # Parameter values bound by substitution (variable name → the term in N-Triples syntax), never pasted
-    # into the query text: text crosses the pipe as JSON, and `terms()` reads it back exactly.
-    substitutions: dict[str, str] | None = None
-
-    def terms(self) -> dict[str, NamedNode | Literal] | None:
-        """The substitutions as pyoxigraph terms."""
-        if not self.substitutions:
-            return None
-        return {
-            name: next(parse(f"<urn:s> <urn:p> {text} .".encode(), RdfFormat.N_TRIPLES)).object
-            for name, text in self.substitutions.items()
-        }
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -116,7 +102,6 @@ def prepare(store: Store, job: QueryJob) -> Prepared:
             include_internal=job.include_internal,
             default_graphs=job.default_graphs,
             named_graphs=job.named_graphs,
-            substitutions=job.terms(),
             base_iri=job.base_iri,
         )
         if isinstance(result, QueryBoolean):

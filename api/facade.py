@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import NamedNode
 
-from api import gap_notes, i18n, query_runs
+from api import gap_notes, gaps, i18n, query_runs
 from api.auth import authenticate
 from api.collation import sort_key
 from api.errors import HttpProblem
@@ -51,10 +51,9 @@ from api.facade_models import (
     UnusedDatasetRow,
     Worker,
 )
-from api.named_queries import NamedQuery
+from api.named_queries import ParameterError
 from api.publishing import page_url
-from api.ui import GAP_COLUMNS, GAP_KINDS, page_path
-from loaders.sdg import SdgIndex
+from api.ui import page_path
 from loaders.vocab import DCAT, ORG, PREFIXES, PROV, QS
 
 router = APIRouter(tags=["gaps"])
@@ -70,12 +69,6 @@ ROW_MODELS: dict[str, type[GapRow]] = {
     "blind-spots": BlindSpotRow,
     "silo-departments": SiloDepartmentRow,
 }
-# Filters a query's own parameter answers exactly (see each query's header); the others are applied to
-# the rows here. unused-datasets' `department` is the dataset's only, the filter also means the project's.
-_DEPARTMENT_PARAM = {"missing-bridges", "unmeasured-projects", "silo-departments"}
-_SDG_PARAM = {"missing-bridges", "unmeasured-projects", "unused-datasets"}
-# Reports whose query has no ORDER BY: sorted here (SDG codes naturally, then labels), so pages are stable.
-_UNORDERED = {"missing-bridges", "unused-datasets"}
 _TYPES = (
     (ORG.OrganizationalUnit.value, "department"),
     (QS.Project.value, "project"),
@@ -92,10 +85,8 @@ PAGE_SIZE = 100
 _Q = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos", "dct", "dcat", "foaf", "org", "prov"))
 _Q += "PREFIX qs: <https://w3id.org/querschnitt/def#>\nPREFIX qsd: <https://w3id.org/querschnitt/derived#>\n"
 _Q += "PREFIX sdgo: <http://metadata.un.org/sdg/ontology#>\n"
-_LABELS = (
-    _Q
-    + "SELECT ?s ?label ?type WHERE { VALUES ?s { %s } { ?s foaf:name|dct:title|skos:prefLabel|rdfs:label ?label } UNION { ?s a ?type } }"
-)
+# The types of many entities; their names come from gaps.LABELS (one label choice for the UI and the facade).
+_TYPES_OF = _Q + "SELECT ?s ?type WHERE { ?s a ?type }"
 _DEPARTMENT = (
     _Q
     + """SELECT ?department ?name ?email ?homepage ?parent WHERE {
@@ -115,7 +106,7 @@ _DEPARTMENT_PROJECTS = (
   OPTIONAL { ?project dct:subject ?sdg }
 }"""
 )
-_MEMBERS = _Q + "SELECT ?project ?department WHERE { VALUES ?project { %s } ?project qsd:member ?department }"
+_MEMBERS = _Q + "SELECT ?project ?department WHERE { ?project qsd:member ?department }"
 _DEPARTMENT_DATASETS = (
     _Q
     + """SELECT ?department ?dataset ?sdg WHERE {
@@ -129,10 +120,6 @@ _DEPARTMENT_PEOPLE = (
   ?person org:memberOf ?department .
   OPTIONAL { ?membership org:member ?person ; org:organization ?department ; org:role ?role }
 }"""
-)
-_INVOLVED = (
-    _Q
-    + "SELECT ?department ?entity WHERE { { ?entity qsd:member ?department } UNION { ?entity dct:creator ?department } }"
 )
 # Linked to the target itself or to one of its SDG indicators (as blind-spots counts indicator coverage).
 _TARGET_DATA = (
@@ -148,20 +135,8 @@ LangParam = Annotated[
 ]
 
 
-def sdg() -> SdgIndex:
-    return SdgIndex.builtin()
-
-
-def is_sdg(iri: str) -> bool:
-    try:
-        sdg().kind(iri)
-    except KeyError:
-        return False
-    return True
-
-
-def _code_key(code: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
+sdg = gaps.sdg
+is_sdg = gaps.is_sdg
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -179,7 +154,7 @@ class Context:
         self.lang = lang or i18n.from_accept_language(request.headers.get("accept-language"))
         self.settings = request.app.state.settings
         self.public = self.settings.public_url.rstrip("/")
-        self.labels: dict[str, list[Literal]] = {}
+        self.labels: dict[str, str | None] = {}
         self.types: dict[str, set[str]] = {}
         self.truncated = False
 
@@ -192,18 +167,14 @@ class Context:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def query(self, name: str) -> NamedQuery:
-        registry = self.app.state.queries
-        if name not in registry:
-            raise HttpProblem(503, f"The named query {name!r} is not installed (queries/{name}.rq).")
-        return registry[name]
-
     def named(self, name: str, **params: str | None) -> list[dict[str, Any]]:
         """Rows of named query `name`; of `params`, those it declares are bound (the others are the caller's)."""
-        query = self.query(name)
-        declared = {p.name for p in query.parameters}
-        values = {k: v for k, v in params.items() if v and k in declared}
-        result = query_runs.select(self.app, self.principal, query.sparql, query_runs.bind(query, values))
+        try:
+            result = gaps.named(self.app, self.principal, name, params, max_rows=self.settings.max_rows)
+        except gaps.Unavailable:
+            raise unavailable(name) from None
+        except ParameterError as error:
+            raise query_runs.invalid(error.name, str(error), params.get(error.name)) from None
         self.truncated |= result.truncated
         return result.rows
 
@@ -213,17 +184,12 @@ class Context:
         self.truncated |= result.truncated
         return result.rows
 
-    def with_values(self, template: str, iris: Iterable[str]) -> list[dict[str, Any]]:
-        """Rows of `template` with its `VALUES … { %s }` filled with IRIs from query results, in batches.
-
-        The IRIs come from the store, never from the request, and are written by pyoxigraph (`<…>`,
-        checked when the term was made), so nothing a caller sends reaches the query text.
-        """
+    def with_values(self, sparql: str, variable: str, iris: Iterable[str]) -> list[dict[str, Any]]:
+        """Rows of `sparql` with `variable` bound to each of `iris` (a VALUES block), in batches."""
         rows: list[dict[str, Any]] = []
         for chunk in _chunks(sorted(set(iris)), _LABEL_BATCH):
-            text = template % " ".join(str(NamedNode(i)) for i in chunk)
-            result = query_runs.select(self.app, self.principal, text, max_rows=0)
-            rows += result.rows
+            terms = {variable: [NamedNode(i) for i in chunk]}
+            rows += query_runs.select(self.app, self.principal, sparql, terms, max_rows=0).rows
         return rows
 
     def notes(self, report_level: str | None) -> list[GapNote]:
@@ -233,26 +199,24 @@ class Context:
 
     # -- entities --------------------------------------------------------------------------------
 
-    def describe(self, iris: Iterable[str]) -> None:
-        """Look up labels and types of the entities not seen yet (one query per batch)."""
-        todo = {i for i in iris if i not in self.labels and not is_sdg(i)}
+    def describe(self, iris: Iterable[str], *, names: dict[str, str] | None = None) -> None:
+        """Look up labels (gaps.labels, unless `names` has them) and types of the entities not seen yet."""
+        todo = {i for i in iris if i not in self.types and not is_sdg(i)}
         for iri in todo:
-            self.labels[iri], self.types[iri] = [], set()
-        for row in self.with_values(_LABELS, todo):
-            iri = row["s"].value
-            if isinstance(row.get("label"), Literal):
-                self.labels[iri].append(row["label"])
+            self.types[iri] = set()
+            if names and iri in names:
+                self.labels[iri] = names[iri]
+        unnamed = {i for i in todo if i not in self.labels}
+        found = gaps.labels(self.app, self.principal, unnamed, self.lang)
+        for iri in unnamed:
+            self.labels[iri] = found.get(iri)
+        for row in self.with_values(_TYPES_OF, "s", todo):
             if isinstance(row.get("type"), NamedNode):
-                self.types[iri].add(row["type"].value)
+                self.types[row["s"].value].add(row["type"].value)
 
     def label(self, iri: str) -> str | None:
-        """The label of a looked-up entity in the response language, else German, untagged, English, any."""
-        literals = self.labels.get(iri, [])
-        for wanted in (self.lang, "de", None, "en"):
-            for literal in sorted(literals, key=lambda lit: lit.value):
-                if (literal.language or None) == wanted:
-                    return literal.value
-        return min((lit.value for lit in literals), default=None)
+        """The label of a looked-up entity in the response language (gaps.pick_label's order)."""
+        return self.labels.get(iri)
 
     def entity(self, term: NamedNode | str) -> Entity:
         """`term` as an Entity: labelled, typed, with links to its page and its profile."""
@@ -331,7 +295,11 @@ class Context:
 
 
 def entity_order(entity: Entity) -> tuple:
-    return (_code_key(entity.code) if entity.code else (), sort_key(entity.label), entity.iri)
+    return (gaps.code_key(entity.code) if entity.code else (), sort_key(entity.label), entity.iri)
+
+
+def unavailable(name: str) -> HttpProblem:
+    return HttpProblem(503, f"The named query {name!r} is not installed (queries/{name}.rq).")
 
 
 def _short(iri: str) -> str:
@@ -349,10 +317,13 @@ def _iris(rows: Iterable[dict[str, Any]], columns: Iterable[str]) -> set[str]:
 def gaps_overview(request: Request, response: Response, lang: LangParam = None) -> GapOverview:
     """Every gap report with its number of rows, for a dashboard."""
     ctx = Context(request, lang)
-    gaps = []
-    for kind in GAP_KINDS:
-        count = query_runs.count(ctx.app, ctx.principal, ctx.query(kind).sparql)
-        gaps.append(
+    summaries = []
+    for kind in gaps.KINDS:
+        try:
+            count = gaps.count(ctx.app, ctx.principal, kind)
+        except gaps.Unavailable:
+            raise unavailable(kind) from None
+        summaries.append(
             GapSummary(
                 kind=kind,
                 title=ctx.t(f"gap.{kind}.title"),
@@ -362,22 +333,12 @@ def gaps_overview(request: Request, response: Response, lang: LangParam = None) 
             )
         )
     ctx.finish(response)
-    return GapOverview(lang=ctx.lang, gaps=gaps, notes=ctx.notes("target"))
-
-
-def _in_goal(row: dict[str, Any], columns: Iterable[str], goal: int) -> bool:
-    index = sdg()
-    return any(
-        isinstance(row.get(c), NamedNode)
-        and is_sdg(row[c].value)
-        and index.notation(index.goal_of(row[c])) == str(goal)
-        for c in columns
-    )
+    return GapOverview(lang=ctx.lang, gaps=summaries, notes=ctx.notes("target"))
 
 
 def _gap_row(ctx: Context, kind: str, row: dict[str, Any]) -> GapRow:
     values: dict[str, Any] = {}
-    for column in GAP_COLUMNS[kind]:
+    for column in gaps.COLUMNS[kind]:
         term = row.get(column)
         if column == "projects":
             values[column] = int(term.value) if term is not None else 0
@@ -399,7 +360,7 @@ def gap_report(
     kind: Annotated[
         str,
         Path(
-            description="The report: " + ", ".join(f"`{k}`" for k in GAP_KINDS) + ".",
+            description="The report: " + ", ".join(f"`{k}`" for k in gaps.KINDS) + ".",
             examples=["missing-bridges"],
         ),
     ],
@@ -418,28 +379,23 @@ def gap_report(
     lang: LangParam = None,
 ) -> GapReport:
     """One gap report as labelled rows, filtered like the report pages, with the columns of its named query."""
-    if kind not in GAP_KINDS:
+    if kind not in gaps.KINDS:
         raise HttpProblem(404, f"There is no gap report {kind!r}; GET /api/gaps lists them.")
     for name, value in (("department", department), ("goal", goal)):
-        if value is not None and name not in GAP_KINDS[kind]:
+        if value is not None and name not in gaps.KINDS[kind]:
             raise query_runs.invalid(name, f"{name}: the {kind} report cannot be filtered by {name}", value)
     ctx = Context(request, lang)
     department_iri = ctx.department_iri(department, parameter="department") if department else None
-    params = {
-        "department": department_iri if kind in _DEPARTMENT_PARAM else None,
-        "sdg": str(goal) if goal and kind in _SDG_PARAM else None,
-    }
-    rows = ctx.named(kind, **params)
-    columns = GAP_COLUMNS[kind]
-    if department_iri and kind not in _DEPARTMENT_PARAM:
-        involved = {r["entity"].value for r in ctx.lookup(_INVOLVED, department=NamedNode(department_iri))}
-        rows = [r for r in rows if _iris([r], columns) & (involved | {department_iri})]
-    if goal:
-        rows = [r for r in rows if _in_goal(r, columns, goal)]
-    ctx.describe(_iris(rows, columns))
-    shown = [_gap_row(ctx, kind, r) for r in rows]
-    if kind in _UNORDERED:
-        shown.sort(key=lambda r: [entity_order(getattr(r, c)) for c in columns])
+    try:
+        found = gaps.report(
+            ctx.app, ctx.principal, kind, department=department_iri, goal=goal, max_rows=ctx.settings.max_rows
+        )
+    except gaps.Unavailable:
+        raise unavailable(kind) from None
+    ctx.truncated |= found.truncated
+    ctx.describe(found.iris(), names=found.names() if ctx.lang == "de" else None)
+    found.sort(lambda iri: ctx.label(iri) or _short(iri))
+    shown = [_gap_row(ctx, kind, r) for r in found.rows]
     filters = {k: v for k, v in (("department", department_iri), ("goal", str(goal) if goal else None)) if v}
     ctx.finish(response)
     return GapReport(
@@ -509,7 +465,7 @@ def department_profile(
         if isinstance(link, NamedNode) and is_sdg(link.value) and sdg().kind(link.value) in ("goal", "target"):
             links[project].add(link.value)
     members: dict[str, set[str]] = defaultdict(set)
-    for row in ctx.with_values(_MEMBERS, set(roles) | _iris(unused, ["project"])):
+    for row in ctx.with_values(_MEMBERS, "project", set(roles) | _iris(unused, ["project"])):
         members[row["project"].value].add(row["department"].value)
     dataset_links: dict[str, set[str]] = defaultdict(set)
     for row in dataset_rows:

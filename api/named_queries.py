@@ -1,7 +1,8 @@
 """Named SPARQL queries: one `queries/*.rq` file each, with a `#+` YAML header (grlc style).
 
-The file stem is the query's name and URL slug. Parameters are typed in the header and bound with
-pyoxigraph substitutions, never pasted into the query text. Every file is parse-checked when the
+The file stem is the query's name and URL slug. Parameters are typed in the header, turned into pyoxigraph
+terms here and bound by api/sparql_binding.py (each term as pyoxigraph writes it, in place of the variable,
+SEP-0007), never formatted into the text. Every file is parse-checked when the
 registry is built, so a broken query fails start-up naming its file and line.
 An optional `title` in the header maps languages (`de`, `en`) to a short title (YASGUI tab names).
 """

@@ -3,13 +3,14 @@
 Everything `/queries/…` and `/api/…` evaluate goes through `run`: the caller's visibility (anonymous:
 public graphs; a staff token: all), the row cap with its truncation signal and the serializers of
 `api.evaluate`, and the SERVICE allow-list of `api.guard`. Each query is an executor job like any
-`/sparql` request, so it also gets the deadline and a concurrency slot; parameter values travel with
-the job and are bound by pyoxigraph's substitution, never pasted into the text.
+`/sparql` request, so it also gets the deadline, a concurrency slot and the answer cache. Parameter values
+are written into the text by `api.sparql_binding` (terms serialised by pyoxigraph, the one binding for both
+engines), so the planner sees them as constants and the cache tells one value from another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -22,6 +23,8 @@ from api.executor import Answer
 from api.guard import check_query
 from api.named_queries import NamedQuery, ParameterError
 from api.service_description import endpoint_iri
+from api.sparql_binding import Term as Bound
+from api.sparql_binding import bind_text
 
 Term = NamedNode | Literal | BlankNode
 
@@ -43,7 +46,7 @@ def run(
     app: FastAPI,
     principal: Principal,
     sparql: str,
-    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    substitutions: Mapping[str, Bound | Sequence[Bound]] | None = None,
     *,
     results_format: str | None = "json",
     graph_format: str | None = None,
@@ -54,6 +57,7 @@ def run(
     Raises what the SPARQL endpoint's errors map to: EvaluationError, Busy, DeadlineExceeded, HttpProblem.
     """
     settings = app.state.settings
+    sparql = bind_text(sparql, substitutions)
     check_query(sparql, app.state.allowlist, base_iri=endpoint_iri(settings).value)
     job = QueryJob(
         sparql=sparql,
@@ -61,7 +65,6 @@ def run(
         results_format=results_format,
         graph_format=graph_format,
         max_rows=max_rows,
-        substitutions={name: str(term) for name, term in (substitutions or {}).items()} or None,
     )
     return app.state.executor.run(job)
 
@@ -70,7 +73,7 @@ def tsv(
     app: FastAPI,
     principal: Principal,
     sparql: str,
-    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    substitutions: Mapping[str, Bound | Sequence[Bound]] | None = None,
     *,
     max_rows: int,
 ) -> tuple[bytes, bool]:
@@ -98,7 +101,7 @@ def select(
     app: FastAPI,
     principal: Principal,
     sparql: str,
-    substitutions: Mapping[str, NamedNode | Literal] | None = None,
+    substitutions: Mapping[str, Bound | Sequence[Bound]] | None = None,
     *,
     max_rows: int | None = None,
 ) -> Rows:
@@ -114,7 +117,7 @@ def select(
 
 
 def count(
-    app: FastAPI, principal: Principal, sparql: str, substitutions: Mapping[str, NamedNode | Literal] | None = None
+    app: FastAPI, principal: Principal, sparql: str, substitutions: Mapping[str, Bound | Sequence[Bound]] | None = None
 ) -> int:
     """The exact number of rows of a SELECT query (not capped: only a count leaves the server)."""
     answer = run(app, principal, sparql, substitutions, results_format="tsv", max_rows=0)

@@ -262,7 +262,7 @@ def _refuse(page: ui.Page) -> HTMLResponse | None:
     if page.principal.role >= Role.EDITOR:
         return None
     if page.principal.role is Role.ANONYMOUS:
-        context = {"next": ui._here(page.request), "error": None, "title": page.t("login.title")}
+        context = {"next": ui.here(page.request), "error": None, "title": page.t("login.title")}
         return ui.render(page, "login.html", context, status=401)
     return ui.render(page, "error.html", {"title": page.t("review.forbidden"), "status": 403}, status=403)
 

@@ -35,7 +35,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from api import i18n
+from api import gaps, i18n
 from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
 from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
@@ -55,35 +55,6 @@ SESSION_SECONDS = 8 * 3600
 PAGE_SIZE = 100
 TOP_BRIDGES = 5
 
-# Gap reports in the order the navigation lists them; each names the filters that apply to it.
-GAP_KINDS: dict[str, tuple[str, ...]] = {
-    "missing-bridges": ("department", "goal"),
-    "unused-datasets": ("department", "goal"),
-    "unmeasured-projects": ("department", "goal"),
-    "blind-spots": ("goal",),
-    "silo-departments": ("department",),
-}
-# The result variables each gap query promises (issue 5); label columns and parameters are extras.
-GAP_COLUMNS: dict[str, tuple[str, ...]] = {
-    "missing-bridges": ("department_a", "department_b", "target"),
-    "unused-datasets": ("dataset", "project", "target"),
-    "unmeasured-projects": ("project", "target"),
-    "blind-spots": ("target",),
-    "silo-departments": ("department", "projects", "shared_share"),
-}
-# The departments behind a report's entities, shown next to them: whom staff call about the row (issue 18).
-# Column of the query → the column that lists the departments holding a dataset or running a project.
-GAP_HOLDERS: dict[str, dict[str, str]] = {
-    "unused-datasets": {"dataset": "dataset_departments", "project": "project_departments"},
-    "unmeasured-projects": {"project": "project_departments"},
-}
-# Filters handed to a query's own parameters where they mean the same as the page's filter (see each
-# query's header); the page filters the rows itself too, so a query without them still works.
-_PUSHDOWN: dict[str, tuple[str, ...]] = {
-    "missing-bridges": ("department", "sdg"),
-    "unmeasured-projects": ("department", "sdg"),
-    "unused-datasets": ("sdg",),  # its `department` is the dataset's only; the page also matches the project's
-}
 # Kinds of instance IRIs (docs/model.md) that have a page; people only for staff.
 PAGE_KINDS = ("department", "project", "dataset", "person", "indicator", "strategy", "municipality", "role")
 SEARCH_TYPES = ("department", "project", "dataset", "person", "sdg")
@@ -245,8 +216,8 @@ def render(page: Page, template: str, context: dict[str, Any], *, status: int = 
             "municipality": request.app.state.settings.municipality_name,
             "staff": page.staff,
             "role": page.principal.role.name.lower(),
-            "here": _here(request),
-            "gap_kinds": list(GAP_KINDS),
+            "here": here(request),
+            "gap_kinds": list(gaps.KINDS),
             **context,
         },
         status_code=status,
@@ -262,7 +233,7 @@ def render(page: Page, template: str, context: dict[str, Any], *, status: int = 
     return response
 
 
-def _here(request: Request) -> str:
+def here(request: Request) -> str:
     """The current path and query without `lang`, for the login form's return address."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return request.url.path + (f"?{urlencode(query)}" if query else "")
@@ -290,23 +261,16 @@ def _prefixes(*names: str) -> str:
 _Q = _prefixes("rdf", "rdfs", "skos", "dct", "dcat", "foaf", "org", "prov", "qs", "sdgo")
 
 
-class Unavailable(Exception):
-    """A named query the page needs is not installed (queries/NAME.rq)."""
+Unavailable = gaps.Unavailable
 
 
 def named(page: Page, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Run named query `name` with the caller's visibility; Unavailable if there is no such query.
+    """Every row of named query `name` for the caller, through the executor; Unavailable if it is not installed.
 
     Of `params`, only those the query declares are bound (a narrowing the caller filters for anyway),
     so a page works with queries that offer fewer parameters than it could use.
     """
-    registry = page.request.app.state.queries
-    if name not in registry:
-        raise Unavailable(name)
-    query = registry[name]
-    declared = {p.name for p in query.parameters}
-    values = {k: v for k, v in (params or {}).items() if k in declared and v}
-    return _rows(page, query.sparql, query.bind(values) or None)
+    return gaps.named(page.request.app, page.principal, name, params, max_rows=0).rows
 
 
 def sdg() -> SdgIndex:
@@ -395,8 +359,10 @@ class Labels:
                 if isinstance(row.get("label"), Literal):
                     found[row["s"].value].append((int(row["i"].value), row["label"]))
             for node in chunk:
-                # A stable sort: each predicate's labels in the order the store gave them, as in `label`.
-                ordered = [literal for _, literal in sorted(found.get(node.value, []), key=lambda pair: pair[0])]
+                # Predicates in LABELS' order, then the least name first: the choice gaps.labels makes too.
+                ordered = [
+                    lit for _, lit in sorted(found.get(node.value, []), key=lambda pair: (pair[0], pair[1].value))
+                ]
                 self.cache[node.value] = _pick_language(ordered, self.page.lang)
 
     def ref(self, term: NamedNode | str) -> Ref:
@@ -411,12 +377,7 @@ class Labels:
         return Ref(iri, self.label(iri) or _short_iri(iri), href, kind)
 
 
-def _pick_language(literals: list[Literal], lang: str) -> str | None:
-    for wanted in (lang, "de", "en", None):
-        for literal in literals:
-            if (literal.language or None) == wanted:
-                return literal.value
-    return literals[0].value if literals else None
+_pick_language = gaps.pick_label
 
 
 def _vocabulary_code(iri: str) -> str:
@@ -716,8 +677,7 @@ def bridges(page: Page, labels: Labels, *, limit: int | None = None) -> list[Bri
     return result
 
 
-def _code_key(code: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
+_code_key = gaps.code_key
 
 
 @router.get("/")
@@ -732,7 +692,7 @@ def dashboard(request: Request) -> HTMLResponse:
     }
     for kind in ("missing-bridges", "blind-spots"):
         try:
-            counts[kind] = len(named(page, kind))
+            counts[kind] = gaps.count(request.app, page.principal, kind)
         except Unavailable:
             counts[kind] = None
     try:
@@ -777,12 +737,6 @@ _DEPARTMENTS = (
     _Q
     + "SELECT ?department ?name WHERE { ?department a org:OrganizationalUnit . OPTIONAL { ?department foaf:name ?name } }"
 )
-_INVOLVED = (
-    _Q
-    + """SELECT ?entity ?department WHERE {
-  { ?entity prov:wasAssociatedWith ?department } UNION { ?entity a dcat:Dataset ; dct:creator ?department }
-}"""
-)
 
 
 Cell = Ref | Value | list[Ref]
@@ -808,69 +762,36 @@ def departments(page: Page, labels: Labels) -> list[Ref]:
 
 
 def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None) -> Report:
-    """Rows of gap query `kind`, filtered: a department anywhere in the row (or leading or partnering in a
-    project, or creating a dataset, of the row), a goal for the row's target."""
-    wanted = {"department": department or "", "sdg": str(goal or "")}
-    rows = named(page, kind, {k: v for k, v in wanted.items() if k in _PUSHDOWN.get(kind, ())})
-    columns = list(GAP_COLUMNS[kind])
-    holders = GAP_HOLDERS.get(kind, {})
-    involved: dict[str, set[str]] = defaultdict(set)
-    if department or holders:
-        for row in _rows(page, _INVOLVED):
-            involved[row["entity"].value].add(row["department"].value)
-    if department:
-        rows = [
-            r
-            for r in rows
-            if any(
-                isinstance(v, NamedNode) and (v.value == department or department in involved.get(v.value, ()))
-                for v in (r.get(c) for c in columns)
-            )
-        ]
-    if goal:
-        rows = [
-            r
-            for r in rows
-            if any(
-                isinstance(v, NamedNode) and _is_sdg(v.value) and sdg().notation(sdg().goal_of(v.value)) == str(goal)
-                for v in (r.get(c) for c in columns)
-            )
-        ]
+    """Every row of gap report `kind` as api/gaps.py filters and orders it, as cells, with the departments
+    holding its datasets and running its projects after them."""
+    app = page.request.app
+    found = gaps.report(app, page.principal, kind, department=department, goal=goal, with_holders=True)
+    if page.lang == "de":
+        for iri, name in found.names().items():
+            labels.cache.setdefault(iri, name)
+    todo = {i for i in found.iris() if i not in labels.cache and not _is_sdg(i)}
+    named_here = gaps.labels(app, page.principal, todo, page.lang)
+    labels.cache.update({iri: named_here.get(iri) for iri in todo})
+    found.sort(lambda iri: labels.label(iri) or _short_iri(iri))  # what labels.ref(iri).label shows
+    columns = list(found.columns)
+    holders = gaps.HOLDERS.get(kind, {})
     shown = []
-    for row in rows:
-        cells = []
+    for row in found.rows:
+        cells: list[Cell] = []
         for column in columns:
             term = row.get(column)
-            label = row.get(f"{column}_label")
-            if isinstance(term, NamedNode) and isinstance(label, Literal) and term.value not in labels.cache:
-                labels.cache[term.value] = label.value
             if term is None:
                 cells.append(Value(""))
             elif column == "shared_share" and isinstance(term, Literal):
                 cells.append(Value(format_share(float(term.value), page.lang), number=float(term.value)))
             else:
                 cells.append(show(labels, term))
+            if column in holders:
+                iris = found.holders.get(term.value, []) if isinstance(term, NamedNode) else []
+                cells.append(sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label)))
         shown.append(cells)
-    if kind != "silo-departments":  # its own order (working alone first) is the point; the others are unordered
-        shown.sort(key=lambda cells: [_display_order(c) for c in cells])
-    if holders:
-        labels.prefetch({d for ds in involved.values() for d in ds})
-        shown = [_with_holders(labels, columns, cells, holders, involved) for cells in shown]
-        columns = [c for column in columns for c in ((column, holders[column]) if column in holders else (column,))]
+    columns = [c for column in columns for c in ((column, holders[column]) if column in holders else (column,))]
     return Report(kind, columns, shown, len(shown))
-
-
-def _with_holders(
-    labels: Labels, columns: list[str], cells: list[Cell], holders: dict[str, str], involved: dict[str, set[str]]
-) -> list[Cell]:
-    """The row with, after each dataset or project, the departments holding or running it, by name."""
-    out: list[Cell] = []
-    for column, cell in zip(columns, cells, strict=True):
-        out.append(cell)
-        if column in holders:
-            iris = involved.get(cell.iri, set()) if isinstance(cell, Ref) else set()
-            out.append(sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label)))
-    return out
 
 
 def _goal_param(raw: str | None) -> int | None:
@@ -884,9 +805,9 @@ def gaps_index(request: Request) -> HTMLResponse:
     """The list of gap reports, each with its row count."""
     page = page_for(request)
     entries = []
-    for kind in GAP_KINDS:
+    for kind in gaps.KINDS:
         try:
-            count: int | None = len(named(page, kind))
+            count: int | None = gaps.count(request.app, page.principal, kind)
         except Unavailable:
             count = None
         entries.append((kind, count))
@@ -903,13 +824,13 @@ def gap_page(
 ) -> Response:
     """One gap report with filters (department, goal), paged; `?format=csv|xlsx` exports every filtered row."""
     page = page_for(request)
-    if kind not in GAP_KINDS:
+    if kind not in gaps.KINDS:
         return not_found(page)
     labels = Labels(page)
     number = _int(request.query_params.get("page"), 1)
     dept_options = departments(page, labels)
-    dept = department if department in {d.iri for d in dept_options} and "department" in GAP_KINDS[kind] else None
-    goal_n = _goal_param(goal) if "goal" in GAP_KINDS[kind] else None
+    dept = department if department in {d.iri for d in dept_options} and "department" in gaps.KINDS[kind] else None
+    goal_n = _goal_param(goal) if "goal" in gaps.KINDS[kind] else None
     try:
         report = gap_report(page, labels, kind, department=dept, goal=goal_n)
     except Unavailable:
@@ -935,7 +856,7 @@ def gap_page(
             "pages": pages,
             "departments": dept_options,
             "goals": [labels.ref(g) for g in sdg().goals()],
-            "filters_allowed": GAP_KINDS[kind],
+            "filters_allowed": gaps.KINDS[kind],
             "department": dept or "",
             "goal": goal_n,
             "query": urlencode(filters),

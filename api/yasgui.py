@@ -36,7 +36,7 @@ def _runnable(query: NamedQuery) -> str:
                 continue
     if not values:
         return query.sparql
-    # The API binds parameters by substitution; in the editor, a VALUES block at the start of the
+    # The API writes each term in place of its variable (api/sparql_binding.py); in the editor, a VALUES block at the start of the
     # WHERE group has the same effect and stays visible and editable.
     clause = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in values.items())
     seen_form = False

@@ -30,6 +30,7 @@ from pyoxigraph import NamedNode  # noqa: E402
 
 from api import derived  # noqa: E402
 from api.named_queries import QueryRegistry  # noqa: E402
+from api.sparql_binding import bind_text  # noqa: E402
 from api.store import EmbeddedStore, Visibility  # noqa: E402
 from loaders import demo, staff  # noqa: E402
 from loaders.sdg import taxonomy_quads  # noqa: E402
@@ -62,11 +63,13 @@ def worker(store_path: str, query_file: str, params_json: str, staff_caller: str
     """Run a query `runs` times and print {"seconds", "rows"[, "digest"]} per run as it finishes."""
     store = EmbeddedStore(store_path)
     name = Path(query_file).stem
-    sparql = Path(query_file).read_text(encoding="utf-8")
-    substitutions = QueryRegistry()[name].bind(json.loads(params_json))
+    # Values bound as the API binds them (api/sparql_binding.py): written into the text.
+    sparql = bind_text(
+        Path(query_file).read_text(encoding="utf-8"), QueryRegistry()[name].bind(json.loads(params_json))
+    )
     for _ in range(int(runs)):
         start = time.perf_counter()
-        result = store.query(sparql, include_internal=staff_caller == "staff", substitutions=substitutions)
+        result = store.query(sparql, include_internal=staff_caller == "staff")
         names = [v.value for v in result.variables]
         rows, digest = 0, 0
         for row in result:

@@ -17,6 +17,9 @@ after a write waits for). The search part times the first `/api/search` after fo
 triple added to the big demo graph; a new small public graph; that graph made internal; dropped), says
 whether that answer was complete (`complete` in the response), how long after the write the answers were
 complete again, and counts first answers that showed what a write had removed or made internal (must be 0).
+The gap part times the gap reports as people open them: the dashboard, `/gaps` and every `/gaps/{kind}` staff
+page (staff caller), `/api/gaps` and `/api/gaps/{kind}?limit=20` (anonymous), each also filtered by the busiest
+department where the report takes one; `--query-cache-mb 0` turns the answer cache off (the issue 17 setting).
 """
 
 from __future__ import annotations
@@ -250,6 +253,56 @@ def bench_search_after_write(client: TestClient, store: EmbeddedStore, base: str
     return results
 
 
+GAP_KINDS = {
+    "missing-bridges": True,
+    "unused-datasets": True,
+    "unmeasured-projects": True,
+    "blind-spots": False,
+    "silo-departments": True,
+}  # kind → whether it takes a department filter
+
+
+def bench_gaps(client: TestClient, department: str, repeat: int, budget: float) -> dict[str, dict]:
+    """p50/p95 per gap view (after one warm-up request each); a view stops once it has used `budget` seconds."""
+    requests: list[tuple[str, str, dict, dict]] = [
+        ("dashboard / (staff)", "/", {}, READER),
+        ("/gaps (staff)", "/gaps", {}, READER),
+        ("/api/gaps", "/api/gaps", {}, {}),
+    ]
+    for kind, filtered in GAP_KINDS.items():
+        requests.append((f"/gaps/{kind} (staff)", f"/gaps/{kind}", {}, READER))
+        requests.append((f"/api/gaps/{kind}?limit=20", f"/api/gaps/{kind}", {"limit": 20}, {}))
+        if filtered:
+            short = department.rsplit("/", 1)[-1]
+            requests.append(
+                (f"/gaps/{kind}?department={short} (staff)", f"/gaps/{kind}", {"department": department}, READER)
+            )
+            requests.append(
+                (
+                    f"/api/gaps/{kind}?department={short}&limit=20",
+                    f"/api/gaps/{kind}",
+                    {"department": department, "limit": 20},
+                    {},
+                )
+            )
+    results: dict[str, dict] = {}
+    for name, url, params, headers in requests:
+        samples: list[float] = []
+        spent = 0.0
+        for attempt in range(repeat + 1):
+            ms, response = timed(partial(client.get, url, params=params, headers={**headers, "Accept-Language": "de"}))
+            if response.status_code != 200:
+                raise SystemExit(f"{url} {params}: {response.status_code}")
+            spent += ms
+            if attempt > 0 or spent > budget * 1000:
+                samples.append(ms)
+            if spent > budget * 1000:
+                break
+        results[name] = {**figures(samples), "kB": len(response.content) / 1000}
+        print(f"  {name}: p50 {results[name]['p50']:.0f} ms", file=sys.stderr, flush=True)
+    return results
+
+
 def print_table(title: str, results: dict[str, dict], base_p50: float | None) -> None:
     print(f"\n{title}")
     print(f"{'request':<58} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'× baseline':>10} {'kB':>8}")
@@ -267,7 +320,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="requests per entity (after one warm-up)")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--budget", type=float, default=120, help="seconds per page kind and form at most")
-    parser.add_argument("--skip", action="append", default=[], choices=["pages", "catalog", "search"])
+    parser.add_argument("--skip", action="append", default=[], choices=["pages", "catalog", "search", "gaps"])
+    parser.add_argument("--query-cache-mb", type=float, default=64, help="the answer cache (0: off)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="qs-bench-pages-"))
@@ -275,7 +329,12 @@ def main() -> None:
         copy = workdir / "store"
         shutil.copytree(args.store, copy, ignore=shutil.ignore_patterns("LOCK"))
         store = open_store(str(copy))
-        settings = Settings(store=str(copy), tokens=f"reader:{hash_token(READER_TOKEN)}", query_isolation="thread")
+        settings = Settings(
+            store=str(copy),
+            tokens=f"reader:{hash_token(READER_TOKEN)}",
+            query_isolation="thread",
+            query_cache_mb=args.query_cache_mb,
+        )
         base = settings.base_iri
         app = create_app(settings, store=store)
         print(f"store: {len(store):,} quads; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -293,6 +352,10 @@ def main() -> None:
                 pages = bench_pages(client, entities, args.repeat, args.budget)
                 print_table("Entity pages and their data", pages, base_figures["p50"])
                 report.update(pages)
+            if "gaps" not in args.skip:
+                gap_views = bench_gaps(client, base + entities["department"][0], args.repeat, args.budget)
+                print_table("Gap reports", gap_views, base_figures["p50"])
+                report.update(gap_views)
             if "catalog" not in args.skip:
                 catalog = bench_catalog(client, max(1, args.repeat // 2))
                 print_table("DCAT-AP.de catalog", catalog, base_figures["p50"])

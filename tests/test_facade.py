@@ -14,9 +14,9 @@ from kleinstadt import fill_kleinstadt
 
 from api import derived
 from api.app import create_app
+from api.gaps import KINDS as GAP_KINDS
 from api.store import EmbeddedStore
 from api.testing import READER, make_settings
-from api.ui import GAP_KINDS
 
 DATA = Path(__file__).parent / "data" / "gaps"
 TOWN = "https://kleinstadt.example/id/"
@@ -166,11 +166,12 @@ def test_staff_reports_include_internal_datasets(client):
     assert rows == PUBLIC_UNUSED | {("laermkarte", "luft", "11.6"), ("laermkarte", "schulhof", "11.6")}
 
 
-def test_unmeasured_projects_and_blind_spots_keep_the_query_order(client):
+def test_unmeasured_projects_are_sorted_by_name_as_on_the_staff_page_and_blind_spots_by_code(client):
     unmeasured = get(client, "/api/gaps/unmeasured-projects")["rows"]
+    # "Abendstreife" before "Schulhof…": the name people read, not the IRI the query orders by.
     assert [row(r, "project", "target") for r in unmeasured] == [
-        ("schulhof", "4.a"),
         ("streife", "16.1"),
+        ("schulhof", "4.a"),
         ("verkehrsueberwachung", "11.b"),
     ]
     assert [row(r, "target") for r in get(client, "/api/gaps/blind-spots")["rows"]] == [("5.5",), ("6.3",)]

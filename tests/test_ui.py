@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 import api.store
-from api import i18n, publishing, search, ui
+from api import gaps, i18n, publishing, search, ui
 from api.app import create_app
 from api.collation import sort_key
 from api.demo import load_demo
@@ -33,7 +33,7 @@ from loaders.vocab import DCT, FOAF, ORG, PROV, QS, RDF
 
 BASE = "https://musterstadt.example/id/"
 TEMPLATES = Path(ui.__file__).parent / "templates" / "ui"
-GAP_KINDS = list(ui.GAP_KINDS)
+GAP_KINDS = list(gaps.KINDS)
 
 
 # -- fixtures -------------------------------------------------------------------------------------

@@ -1,0 +1,273 @@
+"""The gap reports, once: which exist, their columns and filters, and their rows for one caller, in one order.
+
+The staff pages (`/gaps/{kind}`, api/ui.py) and the JSON facade (`/api/gaps/{kind}`, api/facade.py) both ask
+this module and only render what it returns, so a filter means the same on both. Rows come from the named
+queries (`queries/{kind}.rq`) through the executor (`api.query_runs`: the caller's visibility, the deadline,
+the admission queue and the answer cache). A filter the query's own parameter answers exactly is handed to it;
+the rows are filtered here as well, so a query that declares fewer parameters still gives the right rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from pyoxigraph import Literal, NamedNode
+
+from api import query_runs
+from api.auth import Principal
+from api.collation import sort_key
+from loaders.sdg import SdgIndex
+from loaders.vocab import PREFIXES
+
+Row = dict[str, Any]
+
+# Gap reports in the order the navigation lists them; each names the filters that apply to it.
+KINDS: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department", "goal"),
+    "unused-datasets": ("department", "goal"),
+    "unmeasured-projects": ("department", "goal"),
+    "blind-spots": ("goal",),
+    "silo-departments": ("department",),
+}
+# The result variables each gap query promises; label columns and parameters are extras.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department_a", "department_b", "target"),
+    "unused-datasets": ("dataset", "project", "target"),
+    "unmeasured-projects": ("project", "target"),
+    "blind-spots": ("target",),
+    "silo-departments": ("department", "projects", "shared_share"),
+}
+# The departments behind a report's entities, shown next to them: whom staff call about the row.
+# Column of the query → the column that lists the departments holding a dataset or running a project.
+HOLDERS: dict[str, dict[str, str]] = {
+    "unused-datasets": {"dataset": "dataset_departments", "project": "project_departments"},
+    "unmeasured-projects": {"project": "project_departments"},
+}
+# Filters handed to a query's own parameter where it means exactly what the report's filter means (see
+# each query's header). unused-datasets' `department` is the dataset's only, the filter also means the
+# project's, so it is not handed on there.
+PUSHDOWN: dict[str, tuple[str, ...]] = {
+    "missing-bridges": ("department", "sdg"),
+    "unmeasured-projects": ("department", "sdg"),
+    "unused-datasets": ("sdg",),
+    "silo-departments": ("department",),
+}
+# Reports whose own order is the point (departments working alone first); the others are sorted here.
+OWN_ORDER = {"silo-departments"}
+NUMBERS = {"projects": int, "shared_share": float}
+
+_PREFIXES = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdfs", "skos", "dct", "dcat", "foaf"))
+_QSD = "PREFIX qsd: <https://w3id.org/querschnitt/derived#>\n"
+# The departments involved in a project (lead or partner: the relation the gap queries are defined on)
+# or in a dataset (its creator).
+INVOLVED = (
+    _PREFIXES
+    + _QSD
+    + """SELECT ?entity ?department WHERE {
+  { ?entity qsd:member ?department } UNION { ?entity a dcat:Dataset ; dct:creator ?department }
+}"""
+)
+# The names of many entities at once; ?i numbers the predicates, which are tried in this order.
+LABELS = (
+    _PREFIXES
+    + """SELECT ?s ?label ?i WHERE {
+  { ?s foaf:name ?label BIND(0 AS ?i) } UNION { ?s dct:title ?label BIND(1 AS ?i) }
+  UNION { ?s skos:prefLabel ?label BIND(2 AS ?i) } UNION { ?s rdfs:label ?label BIND(3 AS ?i) }
+}"""
+)
+
+
+class Unavailable(Exception):
+    """A named query a report needs is not installed (queries/NAME.rq)."""
+
+
+def sdg() -> SdgIndex:
+    return SdgIndex.builtin()
+
+
+def is_sdg(iri: str) -> bool:
+    try:
+        sdg().kind(iri)
+    except KeyError:
+        return False
+    return True
+
+
+def code_key(code: str) -> tuple:
+    """SDG codes in natural order: 2 < 10, 11.2 < 11.10 < 11.a."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
+
+
+def pick_label(literals: Iterable[Literal], lang: str) -> str | None:
+    """The first of `literals` in `lang`, else German, else untagged, else English, else any.
+
+    Untagged names before English ones: the staff workbook tags its names `de`, so an untagged name came from
+    another source of a German administration (an RDF load, a harvested portal) and is most likely German;
+    a German page should not show an English name before it.
+    """
+    literals = list(literals)
+    for wanted in (lang, "de", None, "en"):
+        for literal in literals:
+            if (literal.language or None) == wanted:
+                return literal.value
+    return literals[0].value if literals else None
+
+
+def named(
+    app: FastAPI, principal: Principal, name: str, params: Mapping[str, str | None] | None = None, *, max_rows: int
+) -> query_runs.Rows:
+    """Rows of named query `name` through the executor; of `params`, those it declares are bound.
+
+    Raises Unavailable when the query is not installed, ParameterError (naming it) for a bad value."""
+    registry = app.state.queries
+    if name not in registry:
+        raise Unavailable(name)
+    query = registry[name]
+    declared = {p.name for p in query.parameters}
+    values = {k: v for k, v in (params or {}).items() if v and k in declared}
+    return query_runs.select(app, principal, query.sparql, query.bind(values), max_rows=max_rows)
+
+
+def count(app: FastAPI, principal: Principal, kind: str) -> int:
+    """The number of rows of report `kind` without filters (only the count leaves the executor)."""
+    registry = app.state.queries
+    if kind not in registry:
+        raise Unavailable(kind)
+    return query_runs.count(app, principal, registry[kind].sparql)
+
+
+def in_goal(row: Row, columns: Iterable[str], goal: int) -> bool:
+    """Whether an SDG concept of the row belongs to goal `goal`."""
+    index = sdg()
+    return any(
+        isinstance(row.get(c), NamedNode)
+        and is_sdg(row[c].value)
+        and index.notation(index.goal_of(row[c].value)) == str(goal)
+        for c in columns
+    )
+
+
+@dataclass
+class Report:
+    """The rows of one report for one caller: terms by column, the departments behind them, their names."""
+
+    kind: str
+    columns: tuple[str, ...]
+    rows: list[Row]
+    holders: dict[str, list[str]] = field(default_factory=dict)  # entity → departments (HOLDERS' kinds only)
+    truncated: bool = False
+
+    def iris(self) -> set[str]:
+        """Every entity IRI the rows and their holders name."""
+        found = {r[c].value for r in self.rows for c in self.columns if isinstance(r.get(c), NamedNode)}
+        return found | {d for ds in self.holders.values() for d in ds}
+
+    def names(self) -> dict[str, str]:
+        """The German names the query gave with its rows (`{column}_label`): what a German page shows."""
+        found = {}
+        for row in self.rows:
+            for column in self.columns:
+                term, label = row.get(column), row.get(f"{column}_label")
+                if isinstance(term, NamedNode) and isinstance(label, Literal):
+                    found.setdefault(term.value, label.value)
+        return found
+
+    def sort(self, label: Callable[[str], str]) -> None:
+        """Rows as people read them, column by column: SDG codes in natural order, then by name, then IRI.
+
+        `label` gives an entity's name in the page's language; reports in OWN_ORDER keep the query's order.
+        """
+        if self.kind in OWN_ORDER:
+            return
+        index = sdg()
+        entities: dict[str, tuple] = {}  # IRI → its key, computed once however many rows name it
+
+        def entity(iri: str) -> tuple:
+            if iri not in entities:
+                if is_sdg(iri):
+                    entities[iri] = (code_key(index.notation(iri)), "", iri)
+                else:
+                    entities[iri] = ((), sort_key(label(iri)), iri)
+            return entities[iri]
+
+        def key(row: Row) -> list[tuple]:
+            keys = []
+            for column in self.columns:
+                term = row.get(column)
+                if column in NUMBERS:
+                    keys.append((NUMBERS[column](term.value) if term is not None else 0,))
+                elif isinstance(term, NamedNode):
+                    keys.append(entity(term.value))
+                else:
+                    keys.append(((), sort_key(term.value if term is not None else ""), ""))
+            return keys
+
+        self.rows.sort(key=key)
+
+
+def report(
+    app: FastAPI,
+    principal: Principal,
+    kind: str,
+    *,
+    department: str | None = None,
+    goal: int | None = None,
+    max_rows: int = 0,
+    with_holders: bool = False,
+) -> Report:
+    """Rows of report `kind`, unsorted: with `department` (an IRI) the rows naming it or a project it leads or
+    partners in or a dataset it created; with `goal` the rows on a target of that goal. `max_rows` caps the
+    query (0: all rows); Report.truncated says whether it did. `with_holders` also finds the departments behind
+    the datasets and projects of HOLDERS' reports (Report.holders)."""
+    wanted = {"department": department, "sdg": str(goal) if goal else None}
+    pushed = {k: v for k, v in wanted.items() if k in PUSHDOWN.get(kind, ())}
+    result = named(app, principal, kind, pushed, max_rows=max_rows)
+    rows = result.rows
+    columns = COLUMNS[kind]
+    holding = with_holders and kind in HOLDERS
+    involved: dict[str, set[str]] = defaultdict(set)
+    if holding or department:
+        # Every entity's departments for the holder columns; else only the filter department's entities.
+        bound = None if holding else {"department": NamedNode(department)}
+        for row in query_runs.select(app, principal, INVOLVED, bound, max_rows=0):
+            involved[row["entity"].value].add(row["department"].value)
+    if department:
+        rows = [
+            r
+            for r in rows
+            if any(
+                isinstance(v, NamedNode) and (v.value == department or department in involved.get(v.value, ()))
+                for v in (r.get(c) for c in columns)
+            )
+        ]
+    if goal:
+        rows = [r for r in rows if in_goal(r, columns, goal)]
+    holders: dict[str, list[str]] = {}
+    for row in rows if holding else ():
+        for column in HOLDERS.get(kind, {}):
+            term = row.get(column)
+            if isinstance(term, NamedNode):
+                holders.setdefault(term.value, sorted(involved.get(term.value, ())))
+    return Report(kind, columns, rows, holders, result.truncated)
+
+
+def labels(app: FastAPI, principal: Principal, iris: Iterable[str], lang: str, *, chunk: int = 500) -> dict[str, str]:
+    """The names of many entities in `lang` (pick_label's order; per language the predicates as LABELS lists
+    them), one query per `chunk` IRIs; SDG concepts are named by the built-in taxonomy and left out."""
+    todo = sorted({i for i in iris if not is_sdg(i)})
+    names: dict[str, str] = {}
+    for start in range(0, len(todo), chunk):
+        nodes = [NamedNode(i) for i in todo[start : start + chunk]]
+        found: dict[str, list[tuple[int, str, Literal]]] = defaultdict(list)
+        for row in query_runs.select(app, principal, LABELS, {"s": nodes}, max_rows=0):
+            if isinstance(row.get("label"), Literal):
+                found[row["s"].value].append((int(row["i"].value), row["label"].value, row["label"]))
+        for node in nodes:
+            name = pick_label([lit for _, _, lit in sorted(found.get(node.value, []), key=lambda t: t[:2])], lang)
+            if name is not None:
+                names[node.value] = name
+    return names
