@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 HTTP = ("fastapi", "starlette", "uvicorn", "jinja2", "typer")
 # What the store may use besides itself: SPARQL text facts, the personal-data rules, the vocabulary, and the
 # derived graphs it installs.
-STORE_MAY_IMPORT = ("api.store", "api.sparql_text", "api.personal_data", "api.derived", "loaders.vocab")
+STORE_MAY_IMPORT = (
+    "api.store",
+    "api.sparql_text",
+    "api.sparql_binding",
+    "api.personal_data",
+    "api.derived",
+    "loaders.vocab",
+)
 
 
 @functools.cache
