@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import (
     docs_page,
     facade,
+    gaps,
     graph_store,
     loads,
     observability,
@@ -35,6 +36,7 @@ from api.fairness import ClientMiddleware, FairShare
 from api.guard import Allowlist
 from api.head import HeadAsGet
 from api.named_queries import QueryRegistry
+from api.report_tables import WarmUp
 from api.responses import MAX_ROWS_HEADER, TRUNCATED_HEADER
 from api.settings import Settings
 from api.sparql_check import SparqlChecker
@@ -86,9 +88,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             # for the whole build (11–12 s at 10^6 triples). Tests that pass a store build theirs on demand.
             app.state.search = search.SearchIndex(app.state.store)
             threading.Thread(target=app.state.search.catch_up, name="search-warm-up", daemon=True).start()
+            # The gap reports of each data version are built right after the write that made it (api/gaps.py).
+            warm_up = WarmUp(app.state.store, lambda: gaps.warm(app))
+            warm_up.start()
         try:
             yield
         finally:
+            if owns_store:
+                warm_up.stop()
             app.state.executor.close()
             app.state.checker.close()
             if owns_store:

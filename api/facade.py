@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -48,6 +48,8 @@ from api.facade_models import (
     SiloDepartmentRow,
     TargetProfile,
     UnmeasuredProjectRow,
+    UnusedByDatasetRow,
+    UnusedByProjectRow,
     UnusedDatasetRow,
     Worker,
 )
@@ -349,6 +351,69 @@ def _gap_row(ctx: Context, kind: str, row: dict[str, Any]) -> GapRow:
     return ROW_MODELS[kind](**values)
 
 
+def _unused_rows(
+    ctx: Context,
+    view: str | None,
+    project: str | None,
+    dataset: str | None,
+    department: str | None,
+    goal: int | None,
+    rows: slice,
+) -> tuple[int, list[GapRow]]:
+    """unused-datasets for the facade: (number of rows, the rows of `rows`), grouped or for one entity."""
+    data = gaps.unused_data(ctx.app, ctx.principal)
+    sdg_iri = sdg().resolve(str(goal)).value if goal else None
+    labels = data.labels
+    if project or dataset:
+        pairs = (
+            [(project, d) for d in data.datasets_for(project, sdg=sdg_iri)]
+            if project
+            else [(p, dataset) for p in data.projects_for(dataset, sdg=sdg_iri)]
+        )
+        flat = [
+            (d, p, t)
+            for p, d in pairs
+            for t in data.targets_between(p, d)
+            if sdg_iri is None or t == sdg_iri or data.goal_of.get(t) == sdg_iri
+        ]
+        page = flat[rows]
+        ctx.describe({i for row in page for i in row[:2]}, names=labels if ctx.lang == "de" else None)
+        return len(flat), [
+            UnusedDatasetRow(dataset=ctx.entity(d), project=ctx.entity(p), target=ctx.entity(t)) for d, p, t in page
+        ]
+    if view == "datasets":
+        groups = data.by_dataset(department=department, sdg=sdg_iri)
+        page = groups[rows]
+        ctx.describe(
+            {i for g in page for i in (g.entity, *g.first, *data.holders.get(g.entity, ()))},
+            names=labels if ctx.lang == "de" else None,
+        )
+        return len(groups), [
+            UnusedByDatasetRow(
+                dataset=ctx.entity(g.entity),
+                departments=[ctx.entity(d) for d in sorted(data.holders.get(g.entity, ()))],
+                projects=g.count,
+                first=[ctx.entity(p) for p in g.first],
+            )
+            for g in page
+        ]
+    groups = data.by_project(department=department, sdg=sdg_iri)
+    page = groups[rows]
+    ctx.describe(
+        {i for g in page for i in (g.entity, *g.first, *data.members.get(g.entity, ()))},
+        names=labels if ctx.lang == "de" else None,
+    )
+    return len(groups), [
+        UnusedByProjectRow(
+            project=ctx.entity(g.entity),
+            departments=[ctx.entity(d) for d in sorted(data.members.get(g.entity, ()))],
+            datasets=g.count,
+            first=[ctx.entity(d) for d in g.first],
+        )
+        for g in page
+    ]
+
+
 @router.get(
     "/api/gaps/{kind}",
     response_model=GapReport,
@@ -376,26 +441,57 @@ def gap_report(
     ] = None,
     limit: Annotated[int, Query(ge=0, description="At most this many rows.")] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, description="Skip this many rows first.")] = 0,
+    view: Annotated[
+        Literal["projects", "datasets"] | None,
+        Query(
+            description="unused-datasets only: one row per project (default: the datasets it could use) or per "
+            "dataset (the projects that could use it). The flat pairs are on /queries/unused-datasets."
+        ),
+    ] = None,
+    project: Annotated[
+        str | None, Query(description="unused-datasets only: every row (dataset, project, target) of this project.")
+    ] = None,
+    dataset: Annotated[
+        str | None, Query(description="unused-datasets only: every row (dataset, project, target) of this dataset.")
+    ] = None,
     lang: LangParam = None,
 ) -> GapReport:
-    """One gap report as labelled rows, filtered like the report pages, with the columns of its named query."""
+    """One gap report as labelled rows, filtered like the report pages, with the columns of its named query;
+    unused-datasets grouped per project or per dataset, or every row of one of them."""
     if kind not in gaps.KINDS:
         raise HttpProblem(404, f"There is no gap report {kind!r}; GET /api/gaps lists them.")
     for name, value in (("department", department), ("goal", goal)):
         if value is not None and name not in gaps.KINDS[kind]:
             raise query_runs.invalid(name, f"{name}: the {kind} report cannot be filtered by {name}", value)
+    for name, value in (("view", view), ("project", project), ("dataset", dataset)):
+        if value is not None and kind != "unused-datasets":
+            raise query_runs.invalid(name, f"{name}: only the unused-datasets report has it", value)
+    if project and dataset:
+        raise query_runs.invalid("dataset", "dataset: give project or dataset, not both", dataset)
     ctx = Context(request, lang)
     department_iri = ctx.department_iri(department, parameter="department") if department else None
     try:
-        found = gaps.report(
-            ctx.app, ctx.principal, kind, department=department_iri, goal=goal, max_rows=ctx.settings.max_rows
-        )
+        if kind == "unused-datasets":
+            total, shown = _unused_rows(
+                ctx, view, project, dataset, department_iri, goal, slice(offset, offset + limit)
+            )
+        else:
+            found = gaps.report(
+                ctx.app,
+                ctx.principal,
+                kind,
+                department=department_iri,
+                goal=goal,
+                max_rows=ctx.settings.max_rows,
+                lang=ctx.lang,
+            )
+            ctx.truncated |= found.truncated
+            total = len(found.rows)
+            found.rows = found.rows[offset : offset + limit]
+            ctx.describe(found.iris(), names=found.names() if ctx.lang == "de" else None)
+            shown = [_gap_row(ctx, kind, r) for r in found.rows]
     except gaps.Unavailable:
         raise unavailable(kind) from None
-    ctx.truncated |= found.truncated
-    ctx.describe(found.iris(), names=found.names() if ctx.lang == "de" else None)
-    found.sort(lambda iri: ctx.label(iri) or _short(iri))
-    shown = [_gap_row(ctx, kind, r) for r in found.rows]
     filters = {k: v for k, v in (("department", department_iri), ("goal", str(goal) if goal else None)) if v}
     ctx.finish(response)
     return GapReport(
@@ -407,12 +503,12 @@ def gap_report(
             department=ctx.entity(department_iri) if department_iri else None,
             goal=ctx.entity(sdg().resolve(str(goal))) if goal else None,
         ),
-        total=len(shown),
+        total=total,
         offset=offset,
         limit=limit,
         truncated=ctx.truncated,
         notes=ctx.notes(gap_notes.level(kind)),
-        rows=shown[offset : offset + limit],
+        rows=shown,
         links=ctx.gap_links(kind, filters),
     )
 

@@ -69,7 +69,33 @@ class SiloDepartmentRow(BaseModel):
     shared_share: float = Field(description="Share (0–1) of its projects that involve another department.")
 
 
-GapRow = MissingBridgeRow | UnusedDatasetRow | UnmeasuredProjectRow | BlindSpotRow | SiloDepartmentRow
+class UnusedByProjectRow(BaseModel):
+    """unused-datasets per project (`view=projects`): the datasets on its targets it could use."""
+
+    project: Entity
+    departments: list[Entity] = Field(description="The project's lead and partner departments.")
+    datasets: int = Field(description="How many datasets it could use; `project=` lists them all.")
+    first: list[Entity] = Field(description="The first of them by name.")
+
+
+class UnusedByDatasetRow(BaseModel):
+    """unused-datasets per dataset (`view=datasets`): the projects that could use it."""
+
+    dataset: Entity
+    departments: list[Entity] = Field(description="The departments holding the dataset.")
+    projects: int = Field(description="How many projects could use it; `dataset=` lists them all.")
+    first: list[Entity] = Field(description="The first of them by name.")
+
+
+GapRow = (
+    MissingBridgeRow
+    | UnusedDatasetRow
+    | UnusedByProjectRow
+    | UnusedByDatasetRow
+    | UnmeasuredProjectRow
+    | BlindSpotRow
+    | SiloDepartmentRow
+)
 
 
 class GapLinks(BaseModel):

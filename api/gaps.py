@@ -5,6 +5,11 @@ this module and only render what it returns, so a filter means the same on both.
 queries (`queries/{kind}.rq`) through the executor (`api.query_runs`: the caller's visibility, the deadline,
 the admission queue and the answer cache). A filter the query's own parameter answers exactly is handed to it;
 the rows are filtered here as well, so a query that declares fewer parameters still gives the right rows.
+
+Each report is evaluated once per data version and caller view (api/report_tables.py): its rows, the
+departments behind them, the rows per department and per goal, and their order per language are kept, so
+counts, filters and pages are lookups. unused-datasets, quadratic as a flat list, is kept grouped per project
+and per dataset (api/unused_data.py); its flat rows stay on /queries/unused-datasets.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from fastapi import FastAPI
 from pyoxigraph import Literal, NamedNode
 
 from api import query_runs
-from api.auth import Principal
+from api.auth import ANONYMOUS, Principal, Role
 from api.collation import sort_key
+from api.report_tables import ReportTables
+from api.unused_data import UnusedData
 from loaders.sdg import SdgIndex
 from loaders.vocab import PREFIXES
 
@@ -133,11 +140,12 @@ def named(
 
 
 def count(app: FastAPI, principal: Principal, kind: str) -> int:
-    """The number of rows of report `kind` without filters (only the count leaves the executor)."""
-    registry = app.state.queries
-    if kind not in registry:
-        raise Unavailable(kind)
-    return query_runs.count(app, principal, registry[kind].sparql)
+    """The number of rows of report `kind` without filters, from its table of this data version."""
+    if kind == "unused-datasets":
+        if kind not in app.state.queries:
+            raise Unavailable(kind)
+        return unused_data(app, principal).rows()
+    return len(table(app, principal, kind).rows)
 
 
 def in_goal(row: Row, columns: Iterable[str], goal: int) -> bool:
@@ -160,6 +168,7 @@ class Report:
     rows: list[Row]
     holders: dict[str, list[str]] = field(default_factory=dict)  # entity → departments (HOLDERS' kinds only)
     truncated: bool = False
+    ordered: bool = False  # the rows already come in the order `sort` would give (report(…, lang=…))
 
     def iris(self) -> set[str]:
         """Every entity IRI the rows and their holders name."""
@@ -181,7 +190,7 @@ class Report:
 
         `label` gives an entity's name in the page's language; reports in OWN_ORDER keep the query's order.
         """
-        if self.kind in OWN_ORDER:
+        if self.kind in OWN_ORDER or self.ordered:
             return
         index = sdg()
         entities: dict[str, tuple] = {}  # IRI → its key, computed once however many rows name it
@@ -209,6 +218,76 @@ class Report:
         self.rows.sort(key=key)
 
 
+@dataclass
+class Table:
+    """Report `kind` for one caller view and data version: every row, the departments behind its entities,
+    and the row numbers per department, per goal and in each language's order."""
+
+    kind: str
+    rows: list[Row]
+    involved: dict[str, set[str]]
+    by_department: dict[str, list[int]]
+    by_goal: dict[int, list[int]]
+    orders: dict[str, list[int]] = field(default_factory=dict)
+
+
+def tables(app: FastAPI) -> ReportTables:
+    """The app's tables of this data version (one per app: each API process builds its own)."""
+    found = getattr(app.state, "report_tables", None)
+    if found is None:
+        found = app.state.report_tables = ReportTables(app.state.store)
+    return found
+
+
+def table(app: FastAPI, principal: Principal, kind: str) -> Table:
+    """Report `kind` as `principal` sees it, evaluated once per data version."""
+    if kind not in app.state.queries:
+        raise Unavailable(kind)
+    return tables(app).get((kind, principal.sees_internal), lambda: _build_table(app, principal, kind))
+
+
+def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
+    rows = named(app, principal, kind, max_rows=0).rows
+    involved: dict[str, set[str]] = defaultdict(set)
+    for row in query_runs.select(app, principal, INVOLVED, max_rows=0):
+        involved[row["entity"].value].add(row["department"].value)
+    columns = COLUMNS[kind]
+    index = sdg()
+    by_department: dict[str, list[int]] = defaultdict(list)
+    by_goal: dict[int, list[int]] = defaultdict(list)
+    for number, row in enumerate(rows):
+        departments: set[str] = set()
+        goals: set[int] = set()
+        for column in columns:
+            term = row.get(column)
+            if not isinstance(term, NamedNode):
+                continue
+            departments.add(term.value)
+            departments.update(involved.get(term.value, ()))
+            if is_sdg(term.value):
+                goals.add(int(index.notation(index.goal_of(term.value))))
+        for department in departments:
+            by_department[department].append(number)
+        for goal in goals:
+            by_goal[goal].append(number)
+    return Table(kind, rows, dict(involved), dict(by_department), dict(by_goal))
+
+
+def _order(app: FastAPI, principal: Principal, found: Table, lang: str) -> list[int]:
+    """Row numbers of `found` in the order Report.sort gives in `lang`, computed once per language."""
+
+    def build() -> list[int]:
+        report = Report(found.kind, COLUMNS[found.kind], list(found.rows))
+        names = report.names() if lang == "de" else {}
+        todo = {i for i in report.iris() if i not in names and not is_sdg(i)}
+        names.update(labels(app, principal, todo, lang))
+        position = {id(row): number for number, row in enumerate(found.rows)}
+        report.sort(lambda iri: names.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1])
+        return [position[id(row)] for row in report.rows]
+
+    return tables(app).get((found.kind, principal.sees_internal, "order", lang), build)
+
+
 def report(
     app: FastAPI,
     principal: Principal,
@@ -218,41 +297,47 @@ def report(
     goal: int | None = None,
     max_rows: int = 0,
     with_holders: bool = False,
+    lang: str | None = None,
 ) -> Report:
-    """Rows of report `kind`, unsorted: with `department` (an IRI) the rows naming it or a project it leads or
-    partners in or a dataset it created; with `goal` the rows on a target of that goal. `max_rows` caps the
-    query (0: all rows); Report.truncated says whether it did. `with_holders` also finds the departments behind
-    the datasets and projects of HOLDERS' reports (Report.holders)."""
-    wanted = {"department": department, "sdg": str(goal) if goal else None}
-    pushed = {k: v for k, v in wanted.items() if k in PUSHDOWN.get(kind, ())}
-    result = named(app, principal, kind, pushed, max_rows=max_rows)
-    rows = result.rows
-    columns = COLUMNS[kind]
-    holding = with_holders and kind in HOLDERS
-    involved: dict[str, set[str]] = defaultdict(set)
-    if holding or department:
-        # Every entity's departments for the holder columns; else only the filter department's entities.
-        bound = None if holding else {"department": NamedNode(department)}
-        for row in query_runs.select(app, principal, INVOLVED, bound, max_rows=0):
-            involved[row["entity"].value].add(row["department"].value)
+    """Rows of report `kind`: with `department` (an IRI) the rows naming it or a project it leads or partners
+    in or a dataset it created; with `goal` the rows on a target of that goal. `max_rows` caps the rows (0: all);
+    Report.truncated says whether it did. `with_holders` also gives the departments behind the datasets and
+    projects of HOLDERS' reports (Report.holders). With `lang` the rows come in Report.sort's order for it,
+    else unsorted. Not for unused-datasets, which is read grouped (unused_data)."""
+    found = table(app, principal, kind)
+    numbers: Iterable[int] = range(len(found.rows))
     if department:
-        rows = [
-            r
-            for r in rows
-            if any(
-                isinstance(v, NamedNode) and (v.value == department or department in involved.get(v.value, ()))
-                for v in (r.get(c) for c in columns)
-            )
-        ]
+        numbers = found.by_department.get(department, [])
     if goal:
-        rows = [r for r in rows if in_goal(r, columns, goal)]
+        on_goal = set(found.by_goal.get(goal, []))
+        numbers = [n for n in numbers if n in on_goal]
+    if lang is not None:
+        wanted = set(numbers)
+        numbers = [n for n in _order(app, principal, found, lang) if n in wanted]
+    numbers = list(numbers)
+    truncated = 0 < max_rows < len(numbers)
+    rows = [found.rows[n] for n in (numbers[:max_rows] if truncated else numbers)]
     holders: dict[str, list[str]] = {}
-    for row in rows if holding else ():
+    for row in rows if with_holders else ():
         for column in HOLDERS.get(kind, {}):
             term = row.get(column)
             if isinstance(term, NamedNode):
-                holders.setdefault(term.value, sorted(involved.get(term.value, ())))
-    return Report(kind, columns, rows, holders, result.truncated)
+                holders.setdefault(term.value, sorted(found.involved.get(term.value, ())))
+    return Report(kind, COLUMNS[kind], rows, holders, truncated, ordered=lang is not None or kind in OWN_ORDER)
+
+
+def unused_data(app: FastAPI, principal: Principal) -> UnusedData:
+    """The unused-datasets report grouped per project and per dataset, as `principal` sees it."""
+
+    def build() -> UnusedData:
+        def select(sparql: str) -> list[dict[str, str]]:
+            return [
+                {k: v.value for k, v in row.items()} for row in query_runs.select(app, principal, sparql, max_rows=0)
+            ]
+
+        return UnusedData.read(select)
+
+    return tables(app).get(("unused-data", principal.sees_internal), build)
 
 
 def labels(app: FastAPI, principal: Principal, iris: Iterable[str], lang: str, *, chunk: int = 500) -> dict[str, str]:
@@ -271,3 +356,16 @@ def labels(app: FastAPI, principal: Principal, iris: Iterable[str], lang: str, *
             if name is not None:
                 names[node.value] = name
     return names
+
+
+def warm(app: FastAPI) -> None:
+    """Build every report's table (and its German order) for anonymous and staff callers: the warm-up after a
+    write (api/report_tables.WarmUp), so the first visitor after it does not wait for them."""
+    for principal in (ANONYMOUS, Principal(Role.READER)):
+        for kind in KINDS:
+            if kind not in app.state.queries:
+                continue
+            if kind == "unused-datasets":
+                unused_data(app, principal)
+            else:
+                _order(app, principal, table(app, principal, kind), "de")

@@ -761,18 +761,21 @@ def departments(page: Page, labels: Labels) -> list[Ref]:
     return sorted(refs.values(), key=lambda r: sort_key(r.label))
 
 
-def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None) -> Report:
-    """Every row of gap report `kind` as api/gaps.py filters and orders it, as cells, with the departments
-    holding its datasets and running its projects after them."""
+def gap_report(
+    page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None, rows: slice = slice(None)
+) -> Report:
+    """The `rows` (all by default) of gap report `kind` as api/gaps.py filters and orders it, as cells, with
+    the departments holding its datasets and running its projects after them; `total` counts every row."""
     app = page.request.app
-    found = gaps.report(app, page.principal, kind, department=department, goal=goal, with_holders=True)
+    found = gaps.report(app, page.principal, kind, department=department, goal=goal, with_holders=True, lang=page.lang)
+    total = len(found.rows)
+    found.rows = found.rows[rows]
     if page.lang == "de":
         for iri, name in found.names().items():
             labels.cache.setdefault(iri, name)
     todo = {i for i in found.iris() if i not in labels.cache and not _is_sdg(i)}
     named_here = gaps.labels(app, page.principal, todo, page.lang)
     labels.cache.update({iri: named_here.get(iri) for iri in todo})
-    found.sort(lambda iri: labels.label(iri) or _short_iri(iri))  # what labels.ref(iri).label shows
     columns = list(found.columns)
     holders = gaps.HOLDERS.get(kind, {})
     shown = []
@@ -791,7 +794,81 @@ def gap_report(page: Page, labels: Labels, kind: str, *, department: str | None,
                 cells.append(sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label)))
         shown.append(cells)
     columns = [c for column in columns for c in ((column, holders[column]) if column in holders else (column,))]
-    return Report(kind, columns, shown, len(shown))
+    return Report(kind, columns, shown, total)
+
+
+def unused_report(
+    page: Page,
+    labels: Labels,
+    *,
+    view: str,
+    department: str | None,
+    goal: int | None,
+    project: str | None = None,
+    dataset: str | None = None,
+    rows: slice = slice(None),
+) -> Report:
+    """unused-datasets as staff read it: per project (the datasets on its targets it could use: how many, the
+    first few) or per dataset (the projects that could use it), or every row of one project or one dataset."""
+    app = page.request.app
+    data = gaps.unused_data(app, page.principal)
+    sdg_iri = sdg().resolve(str(goal)).value if goal else None
+    labels.cache.update({k: v for k, v in data.labels.items() if k not in labels.cache})
+
+    def departments_of(iris: Iterable[str]) -> list[Ref]:
+        return sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label))
+
+    def drill(key: str, iri: str) -> str:
+        return "/gaps/unused-datasets?" + urlencode({**({"goal": goal} if goal else {}), key: iri})
+
+    if project or dataset:
+        if project:
+            pairs = [(project, d) for d in data.datasets_for(project, sdg=sdg_iri)]
+        else:
+            pairs = [(p, dataset) for p in data.projects_for(dataset, sdg=sdg_iri)]
+        flat = [
+            (d, p, t)
+            for p, d in pairs
+            for t in data.targets_between(p, d)
+            if sdg_iri is None or t == sdg_iri or data.goal_of.get(t) == sdg_iri
+        ]
+        shown = [
+            [
+                labels.ref(d),
+                departments_of(data.holders.get(d, ())),
+                labels.ref(p),
+                departments_of(data.members.get(p, ())),
+                labels.ref(t),
+            ]
+            for d, p, t in flat[rows]
+        ]
+        columns = ["dataset", "dataset_departments", "project", "project_departments", "target"]
+        return Report("unused-datasets", columns, shown, len(flat))
+    if view == "datasets":
+        groups = data.by_dataset(department=department, sdg=sdg_iri)
+        shown = [
+            [
+                labels.ref(g.entity),
+                departments_of(data.holders.get(g.entity, ())),
+                Value(str(g.count), drill("dataset", g.entity), number=g.count),
+                [labels.ref(p) for p in g.first],
+            ]
+            for g in groups[rows]
+        ]
+        columns = ["dataset", "dataset_departments", "could_serve", "first_projects"]
+    else:
+        groups = data.by_project(department=department, sdg=sdg_iri)
+        shown = [
+            [
+                labels.ref(g.entity),
+                departments_of(data.members.get(g.entity, ())),
+                Value(str(g.count), drill("project", g.entity), number=g.count),
+                [labels.ref(d) for d in g.first],
+            ]
+            for g in groups[rows]
+        ]
+        columns = ["project", "project_departments", "could_use", "first_datasets"]
+    return Report("unused-datasets", columns, shown, len(groups))
 
 
 def _goal_param(raw: str | None) -> int | None:
@@ -821,8 +898,14 @@ def gap_page(
     department: str = "",
     goal: str = "",
     fmt: Annotated[str, Query(alias="format")] = "",
+    view: str = "",
+    project: str = "",
+    dataset: str = "",
 ) -> Response:
-    """One gap report with filters (department, goal), paged; `?format=csv|xlsx` exports every filtered row."""
+    """One gap report with filters (department, goal), paged; `?format=csv|xlsx` exports every filtered row.
+
+    unused-datasets is grouped (`view=projects`, the default, or `view=datasets`); `project=` / `dataset=`
+    list every row of one project or one dataset."""
     page = page_for(request)
     if kind not in gaps.KINDS:
         return not_found(page)
@@ -831,17 +914,29 @@ def gap_page(
     dept_options = departments(page, labels)
     dept = department if department in {d.iri for d in dept_options} and "department" in gaps.KINDS[kind] else None
     goal_n = _goal_param(goal) if "goal" in gaps.KINDS[kind] else None
+    exporting = fmt in ("csv", "xlsx")
+    view = "datasets" if view == "datasets" else "projects"
+    drill = {k: v for k, v in (("project", project), ("dataset", dataset)) if v} if kind == "unused-datasets" else {}
+
+    def build(rows: slice) -> Report:
+        if kind == "unused-datasets":
+            return unused_report(page, labels, view=view, department=dept, goal=goal_n, rows=rows, **drill)
+        return gap_report(page, labels, kind, department=dept, goal=goal_n, rows=rows)
+
     try:
-        report = gap_report(page, labels, kind, department=dept, goal=goal_n)
+        # A page renders only its own rows; the count (an empty slice) says how many pages there are.
+        pages = max(1, math.ceil(build(slice(0, 0)).total / PAGE_SIZE))
+        number = min(max(number, 1), pages)
+        report = build(slice(None) if exporting else slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE))
     except Unavailable:
-        report = None
-    if fmt in ("csv", "xlsx"):
+        report, pages, number = None, 1, 1
+    if exporting:
         if report is None:
             return render(page, "error.html", {"title": page.t("report.unavailable"), "status": 503}, status=503)
         return export(page, report, fmt)
-    pages = max(1, math.ceil((report.total if report else 0) / PAGE_SIZE))
-    number = min(max(number, 1), pages)
     filters = {k: v for k, v in (("department", dept or ""), ("goal", str(goal_n or ""))) if v}
+    if kind == "unused-datasets":
+        filters.update(drill or ({"view": view} if view == "datasets" else {}))
     return render(
         page,
         "gap.html",
@@ -850,7 +945,7 @@ def gap_page(
             "nav": "gaps",
             "kind": kind,
             "report": report,
-            "rows": report.rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE] if report else [],
+            "rows": report.rows if report else [],
             "first": (number - 1) * PAGE_SIZE + 1,
             "page_number": number,
             "pages": pages,
@@ -859,7 +954,10 @@ def gap_page(
             "filters_allowed": gaps.KINDS[kind],
             "department": dept or "",
             "goal": goal_n,
+            "view": view if kind == "unused-datasets" else None,
+            "drill": {k: labels.ref(v) for k, v in drill.items()},
             "query": urlencode(filters),
+            "query_without_view": urlencode({k: v for k, v in filters.items() if k != "view"}),
             "page_url": lambda n: f"/gaps/{kind}?" + urlencode({**filters, "page": n}),
         },
     )

@@ -174,12 +174,25 @@ class UnusedData:
         for target in self.project_targets.get(project, ()):
             if targets is None or target in targets:
                 candidates |= self._datasets_on.get(target, 0)
-        if not candidates:
-            return 0
+        return candidates & ~self._excluded_for(project) if candidates else 0
+
+    def _excluded_for(self, project: str) -> int:
         excluded = self._uses.get(project, 0)
         for department in self.members.get(project, ()):
             excluded |= self._held_by.get(department, 0)
-        return candidates & ~excluded
+        return excluded
+
+    def rows(self) -> int:
+        """The number of rows of the flat report: (dataset, project, target) with the dataset unused."""
+        total = 0
+        for project, targets in self.project_targets.items():
+            keep = ~self._excluded_for(project)
+            total += sum((self._datasets_on.get(t, 0) & keep).bit_count() for t in targets)
+        return total
+
+    def targets_between(self, project: str, dataset: str) -> list[str]:
+        """The targets on which `dataset` could serve `project` (the flat report's rows for the pair)."""
+        return sorted(self.project_targets.get(project, frozenset()) & self.dataset_targets.get(dataset, frozenset()))
 
     def by_project(self, *, department: str | None = None, sdg: str | None = None, first: int = 3) -> list[Group]:
         """Every project with datasets it could use, most first; `department`: only the projects it runs."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from kleinstadt import KLEINSTADT as BASE
 from kleinstadt import fill_kleinstadt
 
 from api import derived
@@ -153,17 +154,43 @@ PUBLIC_UNUSED = {
 }
 
 
-def test_unused_datasets_report_has_kleinstadts_rows(client):
-    rows = [row(r, "dataset", "project", "target") for r in get(client, "/api/gaps/unused-datasets")["rows"]]
-    assert sorted(rows) == sorted(PUBLIC_UNUSED) and len(rows) == len(PUBLIC_UNUSED)
+def grouped(rows: set[tuple[str, str, str]], by: int) -> dict[str, int]:
+    """How many distinct partners (datasets per project: by=1; projects per dataset: by=0) the rows give."""
+    partners: dict[str, set[str]] = {}
+    for r in rows:
+        partners.setdefault(r[by], set()).add(r[1 - by])
+    return {k: len(v) for k, v in partners.items()}
+
+
+def test_unused_datasets_come_per_project_with_how_many_datasets_each_could_use(client):
+    report = get(client, "/api/gaps/unused-datasets")
+    assert {row(r, "project", "datasets") for r in report["rows"]} == set(grouped(PUBLIC_UNUSED, 1).items())
+    assert report["total"] == len(grouped(PUBLIC_UNUSED, 1))
+    counts = [r["datasets"] for r in report["rows"]]
+    assert counts == sorted(counts, reverse=True)
+    assert all(len(r["first"]) == min(3, r["datasets"]) for r in report["rows"])
+
+
+def test_unused_datasets_come_per_dataset_with_how_many_projects_could_use_it(client):
+    report = get(client, "/api/gaps/unused-datasets", view="datasets")
+    assert {row(r, "dataset", "projects") for r in report["rows"]} == set(grouped(PUBLIC_UNUSED, 0).items())
+
+
+@pytest.mark.parametrize("project", sorted({p for _, p, _ in PUBLIC_UNUSED}))
+def test_every_row_of_one_project_is_kleinstadts(client, project):
+    rows = get(client, "/api/gaps/unused-datasets", project=f"{BASE}project/{project}")["rows"]
+    assert {row(r, "dataset", "project", "target") for r in rows} == {r for r in PUBLIC_UNUSED if r[1] == project}
 
 
 def test_staff_reports_include_internal_datasets(client):
-    rows = {
-        row(r, "dataset", "project", "target")
-        for r in get(client, "/api/gaps/unused-datasets", staff_caller=True)["rows"]
+    luft = get(client, "/api/gaps/unused-datasets", staff_caller=True, project=f"{BASE}project/luft")["rows"]
+    assert {row(r, "dataset", "project", "target") for r in luft} == {
+        ("stadtatlas", "luft", "11.6"),
+        ("laermkarte", "luft", "11.6"),
     }
-    assert rows == PUBLIC_UNUSED | {("laermkarte", "luft", "11.6"), ("laermkarte", "schulhof", "11.6")}
+    public = get(client, "/api/gaps/unused-datasets", view="datasets")["rows"]
+    staff = get(client, "/api/gaps/unused-datasets", staff_caller=True, view="datasets")["rows"]
+    assert {row(r, "dataset") for r in staff} - {row(r, "dataset") for r in public} == {("laermkarte",)}
 
 
 def test_unmeasured_projects_are_sorted_by_name_as_on_the_staff_page_and_blind_spots_by_code(client):
@@ -203,25 +230,30 @@ def test_a_report_filtered_by_department_keeps_its_pairs(client, department):
     )
 
 
-def test_unused_datasets_filtered_by_department_match_its_datasets_and_its_projects(client):
-    rows = {
-        row(r, "dataset", "project", "target")
-        for r in get(client, "/api/gaps/unused-datasets", department="umwelt")["rows"]
-    }
-    # luftdaten is umwelt's; radweg (partner) and luft (lead) are umwelt's projects.
-    assert rows == {
-        ("luftdaten", "laerm", "11.6"),
-        ("luftdaten", "schulhof", "11.6"),
-        ("luftdaten", "laerm", "3.9"),
-        ("stadtatlas", "radweg", "11.2"),
-        ("stadtatlas", "luft", "11.6"),
-    }
+def test_unused_datasets_of_a_department_are_its_projects_per_project_and_its_datasets_per_dataset(client):
+    projects = get(client, "/api/gaps/unused-datasets", department="umwelt")["rows"]
+    # radweg (partner) and luft (lead) are umwelt's projects with unused data; luftdaten is umwelt's dataset.
+    assert {row(r, "project", "datasets") for r in projects} == {("radweg", 1), ("luft", 1)}
+    datasets = get(client, "/api/gaps/unused-datasets", department="umwelt", view="datasets")["rows"]
+    assert {row(r, "dataset", "projects") for r in datasets} == {("luftdaten", 2)}
+
+
+def test_unused_datasets_on_a_goal_count_only_its_targets(client):
+    report = get(client, "/api/gaps/unused-datasets", goal=3)
+    assert {row(r, "project", "datasets") for r in report["rows"]} == {("laerm", 1)}
+    rows = get(client, "/api/gaps/unused-datasets", goal=3, project=f"{BASE}project/laerm")["rows"]
+    assert {row(r, "dataset", "project", "target") for r in rows} == {("luftdaten", "laerm", "3.9")}
+
+
+def test_only_unused_datasets_has_views_and_one_project_or_dataset(client):
+    for params in ({"view": "datasets"}, {"project": f"{BASE}project/luft"}):
+        response = client.get("/api/gaps/missing-bridges", params=params)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"][1] in params
 
 
 @pytest.mark.parametrize(
     ("kind", "goal", "expected"),
     [
-        ("unused-datasets", 3, {("luftdaten", "laerm", "3.9")}),
         ("blind-spots", 6, {("6.3",)}),
         ("unmeasured-projects", 16, {("streife", "16.1")}),
     ],
@@ -234,15 +266,17 @@ def test_a_report_filtered_by_goal_keeps_the_rows_on_its_targets(client, kind, g
 
 
 def test_a_report_pages_with_limit_and_offset(client):
-    full = get(client, "/api/gaps/unused-datasets")["rows"]
-    page = get(client, "/api/gaps/unused-datasets", limit=4, offset=3)
-    assert page["rows"] == full[3:7]
-    assert (page["total"], page["limit"], page["offset"]) == (12, 4, 3)
+    full = get(client, "/api/gaps/missing-bridges")
+    page = get(client, "/api/gaps/missing-bridges", limit=2, offset=2)
+    assert page["rows"] == full["rows"][2:4]
+    assert (page["total"], page["limit"], page["offset"]) == (full["total"], 2, 2) and full["total"] > 4
+    grouped_page = get(client, "/api/gaps/unused-datasets", limit=2, offset=1)
+    assert grouped_page["rows"] == get(client, "/api/gaps/unused-datasets")["rows"][1:3]
 
 
 def test_a_report_pages_a_hundred_rows_by_default(client):
-    report = get(client, "/api/gaps/unused-datasets")
-    assert (report["limit"], report["offset"], len(report["rows"])) == (100, 0, 12)
+    report = get(client, "/api/gaps/missing-bridges")
+    assert (report["limit"], report["offset"], len(report["rows"])) == (100, 0, report["total"])
 
 
 @pytest.mark.parametrize(

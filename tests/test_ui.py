@@ -93,6 +93,10 @@ def page_links(node: Node) -> list[str]:
     return [a.attrs["href"] for a in node.find_all("a") if (a.attrs.get("href") or "").startswith("/page/")]
 
 
+def links(node: Node) -> list[str]:
+    return [a.attrs["href"].replace("&amp;", "&") for a in node.find_all("a") if a.attrs.get("href")]
+
+
 # -- dashboard ------------------------------------------------------------------------------------
 
 
@@ -210,7 +214,9 @@ def test_dashboard_links_to_every_gap_report_and_the_sparql_page(ui_client):
 def test_gap_report_rows_link_to_entity_pages(ui_client, app, store, kind):
     page = html(ui_client.get(f"/gaps/{kind}"))
     rows = page.find("table", id="report").find("tbody").find_all("tr")
-    expected = len(select(store, app.state.queries[kind].sparql))
+    answers = select(store, app.state.queries[kind].sparql)
+    # unused-datasets is shown per project: one row for each project with a dataset it could use.
+    expected = len({r["project"].value for r in answers}) if kind == "unused-datasets" else len(answers)
     assert len(rows) == min(expected, ui.PAGE_SIZE) > 0
     assert all(page_links(row) for row in rows)
 
@@ -237,11 +243,35 @@ def test_gap_filters_keep_the_rows_of_one_department_and_goal(ui_client):
     assert "selected" in selected.attrs
 
 
-def test_gap_filter_by_department_also_matches_projects_and_datasets_of_it(ui_client, store):
+def test_unused_data_per_department_lists_the_projects_it_runs_and_per_dataset_the_datasets_it_holds(ui_client):
     umweltamt = f"{BASE}department/umweltamt"
-    page = html(ui_client.get("/gaps/unused-datasets", params={"department": umweltamt}))
-    rows = page.find("table", id="report").find("tbody").find_all("tr")
-    assert "/page/dataset/luftmessdaten" in {link for row in rows for link in page_links(row)}
+    params = {"department": umweltamt}
+    projects = html(ui_client.get("/gaps/unused-datasets", params=params)).find("table", id="report")
+    datasets = html(ui_client.get("/gaps/unused-datasets", params={**params, "view": "datasets"})).find(
+        "table", id="report"
+    )
+    for table, holder_column in ((projects, 1), (datasets, 1)):
+        rows = table.find("tbody").find_all("tr")
+        assert rows
+        for row in rows:
+            assert "/page/department/umweltamt" in page_links(row.find_all("td")[holder_column])
+    assert "/page/dataset/luftmessdaten" in {
+        page_links(r.find_all("td")[0])[0] for r in datasets.find("tbody").find_all("tr")
+    }
+
+
+def test_the_count_of_a_project_leads_to_every_dataset_it_could_use(ui_client, app, store):
+    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    first = table.find("tbody").find_all("tr")[0].find_all("td")
+    project_page = page_links(first[0])[0]
+    count = int(first[2].text())
+    drill = [link for link in links(first[2]) if "project=" in link]
+    assert drill
+    rows = html(ui_client.get(drill[0])).find("table", id="report").find("tbody").find_all("tr")
+    project = f"{BASE}{project_page.removeprefix('/page/')}"
+    answers = select(store, app.state.queries["unused-datasets"].sparql)
+    assert len(rows) == len([r for r in answers if r["project"].value == project])
+    assert len({page_links(r.find_all("td")[0])[0] for r in rows}) == count
 
 
 def csv_rows(response) -> list[dict[str, str]]:
@@ -282,10 +312,12 @@ def test_gap_report_xlsx_has_german_headers_a_frozen_row_a_filter_and_column_wid
     response = ui_client.get("/gaps/unused-datasets", params={"format": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     header = [cell.value for cell in sheet[1]]
-    assert header[:5] == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
-    assert header[5:] == [f"{name} (IRI)" for name in header[:5]]
+    names = ["Projekt", "Ämter des Projekts", "Datensätze, die es nutzen könnte", "Zum Beispiel"]
+    assert header[:4] == names
+    assert header[4:] == [f"{name} (IRI)" for name in names if name != "Datensätze, die es nutzen könnte"]
     assert sheet.freeze_panes == "A2" and all(cell.font.bold for cell in sheet[1])
     assert sheet.auto_filter.ref == sheet.dimensions
+    assert all(isinstance(row[2].value, int | float) for row in sheet.iter_rows(min_row=2))
     widths = [sheet.column_dimensions[letter].width for letter in "ABCDE"]
     assert all(10 <= w <= 62 for w in widths) and len(set(widths)) > 1
 
@@ -299,8 +331,15 @@ def test_machine_readable_csv_stays_sparql_csv_on_queries(ui_client):
 # -- who to call ---------------------------------------------------------------
 
 
+def unused_rows_of_first_project(ui_client):
+    """The table of every row of the first project of unused-datasets (its drill-down)."""
+    first = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report").find("tbody").find("tr")
+    drill = [link for link in links(first.find_all("td")[2]) if "project=" in link][0]
+    return html(ui_client.get(drill)).find("table", id="report")
+
+
 def test_unused_datasets_names_the_departments_of_dataset_and_project(ui_client, store):
-    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    table = unused_rows_of_first_project(ui_client)
     headers = [th.text() for th in table.find("thead").find_all("th")]
     assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
     for row in table.find("tbody").find_all("tr")[:20]:
@@ -310,7 +349,7 @@ def test_unused_datasets_names_the_departments_of_dataset_and_project(ui_client,
 
 
 def test_the_departments_of_a_row_are_those_that_hold_the_dataset_and_run_the_project(ui_client, store):
-    table = html(ui_client.get("/gaps/unused-datasets")).find("table", id="report")
+    table = unused_rows_of_first_project(ui_client)
     row = table.find("tbody").find_all("tr")[0]
     cells = row.find_all("td")
     dataset, project = page_links(cells[0])[0], page_links(cells[2])[0]

@@ -125,3 +125,16 @@ def test_the_first_datasets_of_a_group_come_in_german_order_of_their_names():
     [group] = data.by_project(first=2)
     assert (group.count, group.first) == (3, ("oe", "o"))
     assert sorted(["Zollamt", "ÖPNV-Haltestellen", "Ordnungsamt"], key=sort_key)[0] == "ÖPNV-Haltestellen"
+
+
+@pytest.mark.parametrize("staff", [False, True], ids=["anonymous", "staff"])
+def test_the_flat_reports_rows_are_counted_and_each_pairs_targets_given(town, staff):
+    query = unused_query()
+    rows = select(town, staff=staff)(query.sparql, {})
+    data = UnusedData.read(select(town, staff=staff))
+    assert data.rows() == len({(r["dataset"], r["project"], r["target"]) for r in rows}) == len(rows)
+    by_pair = defaultdict(set)
+    for r in rows:
+        by_pair[(r["project"], r["dataset"])].add(r["target"])
+    for (project, dataset), targets in by_pair.items():
+        assert set(data.targets_between(project, dataset)) == targets
