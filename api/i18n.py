@@ -19,8 +19,9 @@ _GAPS_DE = {
     "gap.unused-datasets.title": "Ungenutzte Daten",
     "gap.unused-datasets.short": "Datensätze zu einem Unterziel, die ein Projekt zum selben Unterziel nicht nutzt.",
     "gap.unused-datasets.intro": (
-        "Jede Zeile nennt einen Datensatz, der zu einem Unterziel (oder dessen Ziel) gehört, und ein Projekt, "
-        "das an diesem Unterziel arbeitet, den Datensatz aber nicht nutzt – und dessen Amt nicht beteiligt ist."
+        "Datensätze zu einem Unterziel (oder dessen Ziel), die ein Projekt an diesem Unterziel nicht nutzt und "
+        "deren Amt an dem Projekt nicht beteiligt ist. Je Projekt: wie viele es nutzen könnte, mit den ersten; "
+        "je Datensatz: wie viele Projekte ihn nutzen könnten. Die Zahl führt zur ganzen Liste."
     ),
     "gap.unmeasured-projects.title": "Projekte ohne Messung",
     "gap.unmeasured-projects.short": "Projekte, deren Unterziel kein Datensatz und kein Indikator misst.",
@@ -51,8 +52,9 @@ _GAPS_EN = {
     "gap.unused-datasets.title": "Unused data",
     "gap.unused-datasets.short": "Datasets about a target that a project on the same target does not use.",
     "gap.unused-datasets.intro": (
-        "Each row names a dataset linked to a target (or its goal) and a project working on that target "
-        "that does not use the dataset, and whose departments do not include the dataset's department."
+        "Datasets linked to a target (or its goal) that a project on that target does not use and whose "
+        "department takes no part in the project. Per project: how many it could use, the first of them; per "
+        "dataset: how many projects could use it. The number leads to the whole list."
     ),
     "gap.unmeasured-projects.title": "Unmeasured projects",
     "gap.unmeasured-projects.short": "Projects whose target no dataset and no indicator measures.",

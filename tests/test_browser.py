@@ -211,8 +211,17 @@ def test_a_question_about_a_topic_lists_the_departments_behind_its_projects(page
 def test_unused_data_names_and_links_the_departments_to_call(page):
     browser = page("/gaps/unused-datasets")
     headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#report thead th")]
+    assert headers == ["Projekt", "Ämter des Projekts", "Datensätze, die es nutzen könnte", "Zum Beispiel"]
+    first = browser.find_element(By.CSS_SELECTOR, "#report tbody tr").find_elements(By.TAG_NAME, "td")
+    assert all("/page/department/" in a.get_attribute("href") for a in first[1].find_elements(By.TAG_NAME, "a"))
+    count = int(first[2].text)
+    first[2].find_element(By.TAG_NAME, "a").click()  # every dataset this project could use
+    wait(browser, until.url_contains("project="))
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#report thead th")]
     assert headers == ["Datensatz", "Amt des Datensatzes", "Projekt", "Ämter des Projekts", "Unterziel"]
-    row = browser.find_element(By.CSS_SELECTOR, "#report tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#report tbody tr")
+    assert len({r.find_elements(By.TAG_NAME, "td")[0].text for r in rows}) == count
+    row = rows[0]
     cells = row.find_elements(By.TAG_NAME, "td")
     for cell in (cells[1], cells[3]):
         links = cell.find_elements(By.TAG_NAME, "a")
