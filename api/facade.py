@@ -448,6 +448,19 @@ def gap_report(
             "dataset (the projects that could use it). The flat pairs are on /queries/unused-datasets."
         ),
     ] = None,
+    scope: Annotated[
+        Literal["administration", "all"],
+        Query(
+            description="missing-bridges: pairs of departments within one administration (default; a district "
+            "office or a municipality of a region is one) or `all` pairs, across administrations too."
+        ),
+    ] = "administration",
+    administration: Annotated[
+        str | None,
+        Query(
+            description="Only rows involving a department of this administration (its IRI). Not for unused-datasets."
+        ),
+    ] = None,
     project: Annotated[
         str | None, Query(description="unused-datasets only: every row (dataset, project, target) of this project.")
     ] = None,
@@ -468,6 +481,10 @@ def gap_report(
             raise query_runs.invalid(name, f"{name}: only the unused-datasets report has it", value)
     if project and dataset:
         raise query_runs.invalid("dataset", "dataset: give project or dataset, not both", dataset)
+    if administration is not None and kind == "unused-datasets":
+        raise query_runs.invalid(
+            "administration", "administration: not for the grouped unused-datasets", administration
+        )
     ctx = Context(request, lang)
     department_iri = ctx.department_iri(department, parameter="department") if department else None
     try:
@@ -484,6 +501,8 @@ def gap_report(
                 goal=goal,
                 max_rows=ctx.settings.max_rows,
                 lang=ctx.lang,
+                scope=scope,
+                administration=administration,
             )
             ctx.truncated |= found.truncated
             total = len(found.rows)

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from pyoxigraph import Literal, NamedNode
 
 from api import query_runs
+from api.administrations import UNITS, administrations
 from api.auth import ANONYMOUS, Principal, Role
 from api.collation import sort_key
 from api.report_tables import ReportTables
@@ -65,6 +66,10 @@ PUSHDOWN: dict[str, tuple[str, ...]] = {
 }
 # Reports whose own order is the point (departments working alone first); the others are sorted here.
 OWN_ORDER = {"silo-departments"}
+# Reports that pair two departments: by default only pairs within one administration (api/administrations.py);
+# `scope="all"` keeps the pairs across administrations too.
+PAIRS: dict[str, tuple[str, str]] = {"missing-bridges": ("department_a", "department_b")}
+SCOPES = ("administration", "all")
 NUMBERS = {"projects": int, "shared_share": float}
 
 _PREFIXES = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdfs", "skos", "dct", "dcat", "foaf"))
@@ -140,12 +145,14 @@ def named(
 
 
 def count(app: FastAPI, principal: Principal, kind: str) -> int:
-    """The number of rows of report `kind` without filters, from its table of this data version."""
+    """The number of rows of report `kind` without filters (pairs within one administration), from its table
+    of this data version."""
     if kind == "unused-datasets":
         if kind not in app.state.queries:
             raise Unavailable(kind)
         return unused_data(app, principal).rows()
-    return len(table(app, principal, kind).rows)
+    found = table(app, principal, kind)
+    return len(found.rows) - len(found.across)
 
 
 def in_goal(row: Row, columns: Iterable[str], goal: int) -> bool:
@@ -228,7 +235,7 @@ class Table:
     involved: dict[str, set[str]]
     by_department: dict[str, list[int]]
     by_goal: dict[int, list[int]]
-    orders: dict[str, list[int]] = field(default_factory=dict)
+    across: frozenset[int] = frozenset()  # rows pairing departments of two administrations (PAIRS' kinds)
 
 
 def tables(app: FastAPI) -> ReportTables:
@@ -270,7 +277,25 @@ def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
             by_department[department].append(number)
         for goal in goals:
             by_goal[goal].append(number)
-    return Table(kind, rows, dict(involved), dict(by_department), dict(by_goal))
+    across: set[int] = set()
+    if kind in PAIRS:
+        administration_of = administrations_of(app, principal)
+        a, b = PAIRS[kind]
+        for number, row in enumerate(rows):
+            first, second = row[a].value, row[b].value
+            if administration_of.get(first, first) != administration_of.get(second, second):
+                across.add(number)
+    return Table(kind, rows, dict(involved), dict(by_department), dict(by_goal), frozenset(across))
+
+
+def administrations_of(app: FastAPI, principal: Principal) -> dict[str, str]:
+    """department IRI → its administration's IRI (api/administrations.py), once per data version."""
+
+    def build() -> dict[str, str]:
+        rows = query_runs.select(app, principal, UNITS, max_rows=0)
+        return administrations({k: v.value for k, v in row.items()} for row in rows)
+
+    return tables(app).get(("administrations", principal.sees_internal), build)
 
 
 def _order(app: FastAPI, principal: Principal, found: Table, lang: str) -> list[int]:
@@ -298,16 +323,29 @@ def report(
     max_rows: int = 0,
     with_holders: bool = False,
     lang: str | None = None,
+    scope: str = "administration",
+    administration: str | None = None,
 ) -> Report:
     """Rows of report `kind`: with `department` (an IRI) the rows naming it or a project it leads or partners
     in or a dataset it created; with `goal` the rows on a target of that goal. `max_rows` caps the rows (0: all);
     Report.truncated says whether it did. `with_holders` also gives the departments behind the datasets and
     projects of HOLDERS' reports (Report.holders). With `lang` the rows come in Report.sort's order for it,
-    else unsorted. Not for unused-datasets, which is read grouped (unused_data)."""
+    else unsorted. PAIRS' reports pair departments within one administration unless `scope` is "all";
+    `administration` (an IRI) keeps the rows involving one of its departments. Not for unused-datasets, which
+    is read grouped (unused_data)."""
     found = table(app, principal, kind)
     numbers: Iterable[int] = range(len(found.rows))
     if department:
         numbers = found.by_department.get(department, [])
+    if administration:
+        administration_of = administrations_of(app, principal)
+        mine = set()
+        for unit, its in administration_of.items():
+            if its == administration:
+                mine.update(found.by_department.get(unit, ()))
+        numbers = [n for n in numbers if n in mine]
+    if scope != "all" and found.across:
+        numbers = [n for n in numbers if n not in found.across]
     if goal:
         on_goal = set(found.by_goal.get(goal, []))
         numbers = [n for n in numbers if n in on_goal]
@@ -324,6 +362,19 @@ def report(
             if isinstance(term, NamedNode):
                 holders.setdefault(term.value, sorted(found.involved.get(term.value, ())))
     return Report(kind, COLUMNS[kind], rows, holders, truncated, ordered=lang is not None or kind in OWN_ORDER)
+
+
+def bridges(app: FastAPI, principal: Principal, *, scope: str = "administration") -> list[tuple[str, str, list[str]]]:
+    """The missing bridges per pair of departments, (A, B, shared targets), most shared targets first (then by
+    IRI): the summary the dashboard leads with, grouped once per data version from the report's table."""
+
+    def build() -> list[tuple[str, str, list[str]]]:
+        targets: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for row in report(app, principal, "missing-bridges", scope=scope).rows:
+            targets[(row["department_a"].value, row["department_b"].value)].append(row["target"].value)
+        return sorted(((a, b, ts) for (a, b), ts in targets.items()), key=lambda t: (-len(t[2]), t[0], t[1]))
+
+    return tables(app).get(("bridges", principal.sees_internal, scope), build)
 
 
 def unused_data(app: FastAPI, principal: Principal) -> UnusedData:

@@ -660,20 +660,11 @@ class Bridge:
 
 
 def bridges(page: Page, labels: Labels, *, limit: int | None = None) -> list[Bridge]:
-    """Department pairs without a joint project, most shared targets first, with those targets."""
-    targets: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in named(page, "missing-bridges"):
-        targets[(row["department_a"].value, row["department_b"].value)].append(row["target"].value)
-    try:
-        order = [(r["department_a"].value, r["department_b"].value) for r in named(page, "missing-bridges-summary")]
-    except Unavailable:
-        order = sorted(targets, key=lambda pair: -len(targets[pair]))
+    """Department pairs (within one administration) without a joint project, most shared targets first."""
     result = []
-    for pair in order[:limit] if limit else order:
-        if pair not in targets:
-            continue
-        shared = sorted((labels.ref(t) for t in targets[pair]), key=lambda r: _code_key(r.code or ""))
-        result.append(Bridge(labels.ref(pair[0]), labels.ref(pair[1]), shared))
+    for a, b, targets in gaps.bridges(page.request.app, page.principal)[:limit]:
+        shared = sorted((labels.ref(t) for t in targets), key=lambda r: _code_key(r.code or ""))
+        result.append(Bridge(labels.ref(a), labels.ref(b), shared))
     return result
 
 
@@ -762,12 +753,30 @@ def departments(page: Page, labels: Labels) -> list[Ref]:
 
 
 def gap_report(
-    page: Page, labels: Labels, kind: str, *, department: str | None, goal: int | None, rows: slice = slice(None)
+    page: Page,
+    labels: Labels,
+    kind: str,
+    *,
+    department: str | None,
+    goal: int | None,
+    rows: slice = slice(None),
+    scope: str = "administration",
+    administration: str | None = None,
 ) -> Report:
     """The `rows` (all by default) of gap report `kind` as api/gaps.py filters and orders it, as cells, with
     the departments holding its datasets and running its projects after them; `total` counts every row."""
     app = page.request.app
-    found = gaps.report(app, page.principal, kind, department=department, goal=goal, with_holders=True, lang=page.lang)
+    found = gaps.report(
+        app,
+        page.principal,
+        kind,
+        department=department,
+        goal=goal,
+        with_holders=True,
+        lang=page.lang,
+        scope=scope,
+        administration=administration,
+    )
     total = len(found.rows)
     found.rows = found.rows[rows]
     if page.lang == "de":
@@ -901,6 +910,8 @@ def gap_page(
     view: str = "",
     project: str = "",
     dataset: str = "",
+    scope: str = "",
+    administration: str = "",
 ) -> Response:
     """One gap report with filters (department, goal), paged; `?format=csv|xlsx` exports every filtered row.
 
@@ -918,10 +929,19 @@ def gap_page(
     view = "datasets" if view == "datasets" else "projects"
     drill = {k: v for k, v in (("project", project), ("dataset", dataset)) if v} if kind == "unused-datasets" else {}
 
+    # Several administrations (a town's district offices, a region's municipalities): filter by one, and pair
+    # departments across them only when asked.
+    units = sorted({a for a in gaps.administrations_of(page.request.app, page.principal).values()})
+    admin_options = sorted((labels.ref(a) for a in units), key=lambda r: sort_key(r.label)) if len(units) > 1 else []
+    admin = administration if administration in units and kind != "unused-datasets" else None
+    scope = "all" if scope == "all" and kind in gaps.PAIRS else "administration"
+
     def build(rows: slice) -> Report:
         if kind == "unused-datasets":
             return unused_report(page, labels, view=view, department=dept, goal=goal_n, rows=rows, **drill)
-        return gap_report(page, labels, kind, department=dept, goal=goal_n, rows=rows)
+        return gap_report(
+            page, labels, kind, department=dept, goal=goal_n, rows=rows, scope=scope, administration=admin
+        )
 
     try:
         # A page renders only its own rows; the count (an empty slice) says how many pages there are.
@@ -935,6 +955,7 @@ def gap_page(
             return render(page, "error.html", {"title": page.t("report.unavailable"), "status": 503}, status=503)
         return export(page, report, fmt)
     filters = {k: v for k, v in (("department", dept or ""), ("goal", str(goal_n or ""))) if v}
+    filters.update({k: v for k, v in (("administration", admin), ("scope", "all" if scope == "all" else "")) if v})
     if kind == "unused-datasets":
         filters.update(drill or ({"view": view} if view == "datasets" else {}))
     return render(
@@ -955,6 +976,9 @@ def gap_page(
             "department": dept or "",
             "goal": goal_n,
             "view": view if kind == "unused-datasets" else None,
+            "administrations": admin_options,
+            "administration": admin or "",
+            "pairs_across": scope == "all" if kind in gaps.PAIRS and admin_options else None,
             "drill": {k: labels.ref(v) for k, v in drill.items()},
             "query": urlencode(filters),
             "query_without_view": urlencode({k: v for k, v in filters.items() if k != "view"}),
