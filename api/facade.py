@@ -195,8 +195,12 @@ class Context:
         return rows
 
     def notes(self, report_level: str | None) -> list[GapNote]:
-        """What a report at `report_level` cannot show, as this caller sees the data (api/gap_notes.py)."""
-        found = gap_notes.notes(report_level, lambda sparql: self.lookup(sparql))
+        """What a report at `report_level` cannot show, as this caller sees the data (api/gap_notes.py), found
+        once per data version."""
+        found = gaps.tables(self.app).get(
+            ("notes", self.principal.sees_internal, report_level),
+            lambda: gap_notes.notes(report_level, lambda sparql: self.lookup(sparql)),
+        )
         return [GapNote(code=n.code, blocking=n.blocking, message=n.message(self.lang), count=n.count) for n in found]
 
     # -- entities --------------------------------------------------------------------------------
@@ -382,7 +386,7 @@ def _unused_rows(
             UnusedDatasetRow(dataset=ctx.entity(d), project=ctx.entity(p), target=ctx.entity(t)) for d, p, t in page
         ]
     if view == "datasets":
-        groups = data.by_dataset(department=department, sdg=sdg_iri)
+        groups = gaps.unused_groups(ctx.app, ctx.principal, view="datasets", department=department, sdg_iri=sdg_iri)
         page = groups[rows]
         ctx.describe(
             {i for g in page for i in (g.entity, *g.first, *data.holders.get(g.entity, ()))},
@@ -397,7 +401,7 @@ def _unused_rows(
             )
             for g in page
         ]
-    groups = data.by_project(department=department, sdg=sdg_iri)
+    groups = gaps.unused_groups(ctx.app, ctx.principal, view="projects", department=department, sdg_iri=sdg_iri)
     page = groups[rows]
     ctx.describe(
         {i for g in page for i in (g.entity, *g.first, *data.members.get(g.entity, ()))},

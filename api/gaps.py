@@ -27,7 +27,7 @@ from api.administrations import UNITS, administrations
 from api.auth import ANONYMOUS, Principal, Role
 from api.collation import sort_key
 from api.report_tables import ReportTables
-from api.unused_data import UnusedData
+from api.unused_data import Group, UnusedData
 from loaders.sdg import SdgIndex
 from loaders.vocab import PREFIXES
 
@@ -255,9 +255,7 @@ def table(app: FastAPI, principal: Principal, kind: str) -> Table:
 
 def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
     rows = named(app, principal, kind, max_rows=0).rows
-    involved: dict[str, set[str]] = defaultdict(set)
-    for row in query_runs.select(app, principal, INVOLVED, max_rows=0):
-        involved[row["entity"].value].add(row["department"].value)
+    involved = involved_of(app, principal)
     columns = COLUMNS[kind]
     index = sdg()
     by_department: dict[str, list[int]] = defaultdict(list)
@@ -285,7 +283,19 @@ def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
             first, second = row[a].value, row[b].value
             if administration_of.get(first, first) != administration_of.get(second, second):
                 across.add(number)
-    return Table(kind, rows, dict(involved), dict(by_department), dict(by_goal), frozenset(across))
+    return Table(kind, rows, involved, dict(by_department), dict(by_goal), frozenset(across))
+
+
+def involved_of(app: FastAPI, principal: Principal) -> dict[str, set[str]]:
+    """entity IRI → the departments involved in it (INVOLVED), once per data version."""
+
+    def build() -> dict[str, set[str]]:
+        involved: dict[str, set[str]] = defaultdict(set)
+        for row in query_runs.select(app, principal, INVOLVED, max_rows=0):
+            involved[row["entity"].value].add(row["department"].value)
+        return dict(involved)
+
+    return tables(app).get(("involved", principal.sees_internal), build)
 
 
 def administrations_of(app: FastAPI, principal: Principal) -> dict[str, str]:
@@ -377,6 +387,16 @@ def bridges(app: FastAPI, principal: Principal, *, scope: str = "administration"
     return tables(app).get(("bridges", principal.sees_internal, scope), build)
 
 
+def unused_groups(
+    app: FastAPI, principal: Principal, *, view: str, department: str | None, sdg_iri: str | None
+) -> list[Group]:
+    """unused-datasets per project (`view="projects"`) or per dataset, filtered; once per data version and filter."""
+    data = unused_data(app, principal)
+    group = data.by_dataset if view == "datasets" else data.by_project
+    key = ("unused-groups", principal.sees_internal, view, department, sdg_iri)
+    return tables(app).get(key, lambda: group(department=department, sdg=sdg_iri))
+
+
 def unused_data(app: FastAPI, principal: Principal) -> UnusedData:
     """The unused-datasets report grouped per project and per dataset, as `principal` sees it."""
 
@@ -417,6 +437,8 @@ def warm(app: FastAPI) -> None:
             if kind not in app.state.queries:
                 continue
             if kind == "unused-datasets":
-                unused_data(app, principal)
+                for view in ("projects", "datasets"):
+                    unused_groups(app, principal, view=view, department=None, sdg_iri=None)
+                unused_data(app, principal).rows()
             else:
                 _order(app, principal, table(app, principal, kind), "de")

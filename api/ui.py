@@ -854,7 +854,7 @@ def unused_report(
         columns = ["dataset", "dataset_departments", "project", "project_departments", "target"]
         return Report("unused-datasets", columns, shown, len(flat))
     if view == "datasets":
-        groups = data.by_dataset(department=department, sdg=sdg_iri)
+        groups = gaps.unused_groups(app, page.principal, view="datasets", department=department, sdg_iri=sdg_iri)
         shown = [
             [
                 labels.ref(g.entity),
@@ -866,7 +866,7 @@ def unused_report(
         ]
         columns = ["dataset", "dataset_departments", "could_serve", "first_projects"]
     else:
-        groups = data.by_project(department=department, sdg=sdg_iri)
+        groups = gaps.unused_groups(app, page.principal, view="projects", department=department, sdg_iri=sdg_iri)
         shown = [
             [
                 labels.ref(g.entity),

@@ -15,6 +15,7 @@ named query, so the groups are exactly its rows grouped (tests/test_unused_data.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -182,13 +183,17 @@ class UnusedData:
             excluded |= self._held_by.get(department, 0)
         return excluded
 
-    def rows(self) -> int:
-        """The number of rows of the flat report: (dataset, project, target) with the dataset unused."""
+    @functools.cached_property
+    def _rows(self) -> int:
         total = 0
         for project, targets in self.project_targets.items():
             keep = ~self._excluded_for(project)
             total += sum((self._datasets_on.get(t, 0) & keep).bit_count() for t in targets)
         return total
+
+    def rows(self) -> int:
+        """The number of rows of the flat report: (dataset, project, target) with the dataset unused."""
+        return self._rows
 
     def targets_between(self, project: str, dataset: str) -> list[str]:
         """The targets on which `dataset` could serve `project` (the flat report's rows for the pair)."""
