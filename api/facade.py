@@ -365,57 +365,31 @@ def _unused_rows(
     rows: slice,
 ) -> tuple[int, list[GapRow]]:
     """unused-datasets for the facade: (number of rows, the rows of `rows`), grouped or for one entity."""
-    data = gaps.unused_data(ctx.app, ctx.principal)
     sdg_iri = sdg().resolve(str(goal)).value if goal else None
-    labels = data.labels
+    names = gaps.unused_data(ctx.app, ctx.principal).labels if ctx.lang == "de" else None
     if project or dataset:
-        pairs = (
-            [(project, d) for d in data.datasets_for(project, sdg=sdg_iri)]
-            if project
-            else [(p, dataset) for p in data.projects_for(dataset, sdg=sdg_iri)]
-        )
-        flat = [
-            (d, p, t)
-            for p, d in pairs
-            for t in data.targets_between(p, d)
-            if sdg_iri is None or t == sdg_iri or data.goal_of.get(t) == sdg_iri
-        ]
+        flat = gaps.unused_rows(ctx.app, ctx.principal, project=project, dataset=dataset, sdg_iri=sdg_iri)
         page = flat[rows]
-        ctx.describe({i for row in page for i in row[:2]}, names=labels if ctx.lang == "de" else None)
+        ctx.describe({i for row in page for i in row[:2]}, names=names)
         return len(flat), [
             UnusedDatasetRow(dataset=ctx.entity(d), project=ctx.entity(p), target=ctx.entity(t)) for d, p, t in page
         ]
-    if view == "datasets":
-        groups = gaps.unused_groups(ctx.app, ctx.principal, view="datasets", department=department, sdg_iri=sdg_iri)
-        page = groups[rows]
-        ctx.describe(
-            {i for g in page for i in (g.entity, *g.first, *data.holders.get(g.entity, ()))},
-            names=labels if ctx.lang == "de" else None,
-        )
-        return len(groups), [
-            UnusedByDatasetRow(
-                dataset=ctx.entity(g.entity),
-                departments=[ctx.entity(d) for d in sorted(data.holders.get(g.entity, ()))],
-                projects=g.count,
-                first=[ctx.entity(p) for p in g.first],
-            )
-            for g in page
-        ]
-    groups = gaps.unused_groups(ctx.app, ctx.principal, view="projects", department=department, sdg_iri=sdg_iri)
-    page = groups[rows]
-    ctx.describe(
-        {i for g in page for i in (g.entity, *g.first, *data.members.get(g.entity, ()))},
-        names=labels if ctx.lang == "de" else None,
-    )
-    return len(groups), [
-        UnusedByProjectRow(
-            project=ctx.entity(g.entity),
-            departments=[ctx.entity(d) for d in sorted(data.members.get(g.entity, ()))],
-            datasets=g.count,
-            first=[ctx.entity(d) for d in g.first],
-        )
-        for g in page
-    ]
+    view = "datasets" if view == "datasets" else "projects"
+    groups = gaps.unused_groups(ctx.app, ctx.principal, view=view, department=department, sdg_iri=sdg_iri)
+    page_groups = groups[rows]
+    departments = {g.entity: gaps.unused_departments(ctx.app, ctx.principal, g.entity) for g in page_groups}
+    ctx.describe({i for g in page_groups for i in (g.entity, *g.first, *departments[g.entity])}, names=names)
+    shown: list[GapRow] = []
+    for g in page_groups:
+        common = {
+            "departments": [ctx.entity(d) for d in departments[g.entity]],
+            "first": [ctx.entity(i) for i in g.first],
+        }
+        if view == "datasets":
+            shown.append(UnusedByDatasetRow(dataset=ctx.entity(g.entity), projects=g.count, **common))
+        else:
+            shown.append(UnusedByProjectRow(project=ctx.entity(g.entity), datasets=g.count, **common))
+    return len(groups), shown
 
 
 @router.get(

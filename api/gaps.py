@@ -397,6 +397,37 @@ def unused_groups(
     return tables(app).get(key, lambda: group(department=department, sdg=sdg_iri))
 
 
+# The grouped views of unused-datasets: the entity column, its departments, its count column and its examples.
+UNUSED_VIEWS: dict[str, tuple[str, str, str, str]] = {
+    "projects": ("project", "project_departments", "could_use", "first_datasets"),
+    "datasets": ("dataset", "dataset_departments", "could_serve", "first_projects"),
+}
+
+
+def unused_rows(
+    app: FastAPI, principal: Principal, *, project: str | None, dataset: str | None, sdg_iri: str | None
+) -> list[tuple[str, str, str]]:
+    """Every row (dataset, project, target) of unused-datasets for one project or one dataset, datasets (or
+    projects) in the German order of their names: the named query's rows for it."""
+    data = unused_data(app, principal)
+    if project:
+        pairs = [(project, d) for d in data.datasets_for(project, sdg=sdg_iri)]
+    else:
+        pairs = [(p, dataset) for p in data.projects_for(dataset or "", sdg=sdg_iri)]
+    return [
+        (d, p, t)
+        for p, d in pairs
+        for t in data.targets_between(p, d)
+        if sdg_iri is None or t == sdg_iri or data.goal_of.get(t) == sdg_iri
+    ]
+
+
+def unused_departments(app: FastAPI, principal: Principal, entity: str) -> list[str]:
+    """The departments holding a dataset or running a project of unused-datasets."""
+    data = unused_data(app, principal)
+    return sorted(data.holders.get(entity) or data.members.get(entity) or ())
+
+
 def unused_data(app: FastAPI, principal: Principal) -> UnusedData:
     """The unused-datasets report grouped per project and per dataset, as `principal` sees it."""
 

@@ -831,16 +831,7 @@ def unused_report(
         return "/gaps/unused-datasets?" + urlencode({**({"goal": goal} if goal else {}), key: iri})
 
     if project or dataset:
-        if project:
-            pairs = [(project, d) for d in data.datasets_for(project, sdg=sdg_iri)]
-        else:
-            pairs = [(p, dataset) for p in data.projects_for(dataset, sdg=sdg_iri)]
-        flat = [
-            (d, p, t)
-            for p, d in pairs
-            for t in data.targets_between(p, d)
-            if sdg_iri is None or t == sdg_iri or data.goal_of.get(t) == sdg_iri
-        ]
+        flat = gaps.unused_rows(app, page.principal, project=project, dataset=dataset, sdg_iri=sdg_iri)
         shown = [
             [
                 labels.ref(d),
@@ -853,31 +844,18 @@ def unused_report(
         ]
         columns = ["dataset", "dataset_departments", "project", "project_departments", "target"]
         return Report("unused-datasets", columns, shown, len(flat))
-    if view == "datasets":
-        groups = gaps.unused_groups(app, page.principal, view="datasets", department=department, sdg_iri=sdg_iri)
-        shown = [
-            [
-                labels.ref(g.entity),
-                departments_of(data.holders.get(g.entity, ())),
-                Value(str(g.count), drill("dataset", g.entity), number=g.count),
-                [labels.ref(p) for p in g.first],
-            ]
-            for g in groups[rows]
+    view = "datasets" if view == "datasets" else "projects"
+    groups = gaps.unused_groups(app, page.principal, view=view, department=department, sdg_iri=sdg_iri)
+    shown = [
+        [
+            labels.ref(g.entity),
+            departments_of(gaps.unused_departments(app, page.principal, g.entity)),
+            Value(str(g.count), drill(view[:-1], g.entity), number=g.count),
+            [labels.ref(other) for other in g.first],
         ]
-        columns = ["dataset", "dataset_departments", "could_serve", "first_projects"]
-    else:
-        groups = gaps.unused_groups(app, page.principal, view="projects", department=department, sdg_iri=sdg_iri)
-        shown = [
-            [
-                labels.ref(g.entity),
-                departments_of(data.members.get(g.entity, ())),
-                Value(str(g.count), drill("project", g.entity), number=g.count),
-                [labels.ref(d) for d in g.first],
-            ]
-            for g in groups[rows]
-        ]
-        columns = ["project", "project_departments", "could_use", "first_datasets"]
-    return Report("unused-datasets", columns, shown, len(groups))
+        for g in groups[rows]
+    ]
+    return Report("unused-datasets", list(gaps.UNUSED_VIEWS[view]), shown, len(groups))
 
 
 def _goal_param(raw: str | None) -> int | None:
