@@ -35,7 +35,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from api import gaps, i18n
+from api import gaps, i18n, query_runs
 from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
 from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
@@ -625,8 +625,9 @@ def legend(maximum: int) -> list[tuple[int, str]]:
     return [(level, str(ns[0]) if len(ns) == 1 else f"{ns[0]}\u2013{ns[-1]}") for level, ns in sorted(counts.items())]
 
 
-def heatmap(page: Page, labels: Labels) -> Heatmap:
-    """Department × goal project counts from `coverage-matrix`: every department, a row of zeros too."""
+def heatmap(page: Page, labels: Labels, *, departments_shown: set[str] | None = None) -> Heatmap:
+    """Department × goal project counts from `coverage-matrix`: every department (of `departments_shown`, if
+    given), a row of zeros too."""
     counts: dict[str, dict[int, int]] = defaultdict(dict)
     for row in named(page, "coverage-matrix"):
         department, goal = row.get("department"), row.get("goal")
@@ -638,6 +639,8 @@ def heatmap(page: Page, labels: Labels) -> Heatmap:
     # a department that works on no goal is a finding, not noise.
     for department in departments(page, labels):
         counts.setdefault(department.iri, {})
+    if departments_shown is not None:
+        counts = defaultdict(dict, {d: c for d, c in counts.items() if d in departments_shown})
     maximum = max((c for per in counts.values() for c in per.values()), default=0)
     goals = [labels.ref(g) for g in sdg().goals()]
     rows = []
@@ -659,10 +662,16 @@ class Bridge:
     targets: list[Ref]
 
 
-def bridges(page: Page, labels: Labels, *, limit: int | None = None) -> list[Bridge]:
-    """Department pairs (within one administration) without a joint project, most shared targets first."""
+def bridges(
+    page: Page, labels: Labels, *, limit: int | None = None, departments_shown: set[str] | None = None
+) -> list[Bridge]:
+    """Department pairs (within one administration; of `departments_shown`, if given) without a joint project,
+    most shared targets first."""
     result = []
-    for a, b, targets in gaps.bridges(page.request.app, page.principal)[:limit]:
+    found = gaps.bridges(page.request.app, page.principal)
+    if departments_shown is not None:
+        found = [b for b in found if b[0] in departments_shown]
+    for a, b, targets in found[:limit]:
         shared = sorted((labels.ref(t) for t in targets), key=lambda r: _code_key(r.code or ""))
         result.append(Bridge(labels.ref(a), labels.ref(b), shared))
     return result
@@ -671,33 +680,65 @@ def bridges(page: Page, labels: Labels, *, limit: int | None = None) -> list[Bri
 _code_key = gaps.code_key
 
 
+_ADMINISTRATION_COUNTS = (
+    _Q
+    + "PREFIX qsd: <https://w3id.org/querschnitt/derived#>\n"
+    + """SELECT (COUNT(DISTINCT ?project) AS ?projects) (COUNT(DISTINCT ?dataset) AS ?datasets) WHERE {
+  { ?project a qs:Project ; qsd:member ?department } UNION { ?dataset a dcat:Dataset ; dct:creator ?department }
+}"""
+)
+
+
 @router.get("/")
-def dashboard(request: Request) -> HTMLResponse:
-    """The dashboard: headline counts, the department × goal heatmap, the top missing bridges."""
+def dashboard(request: Request, administration: str = "") -> HTMLResponse:
+    """The dashboard: headline counts, the department × goal heatmap, the top missing bridges; with several
+    administrations (district offices, a region's municipalities) for one of them (`administration=`)."""
     page = page_for(request)
     labels = Labels(page)
-    counts_row = _rows(page, _COUNTS)[0]
+    administration_of = gaps.administrations_of(request.app, page.principal)
+    units = sorted(set(administration_of.values()))
+    admin = administration if administration in units and len(units) > 1 else None
+    mine = {d for d, a in administration_of.items() if a == admin} if admin else None
+    if mine is None:
+        counts_row = _rows(page, _COUNTS)[0]
+    else:
+        values = {"department": [NamedNode(d) for d in sorted(mine)]}
+        counts_row = query_runs.select(request.app, page.principal, _ADMINISTRATION_COUNTS, values, max_rows=0).rows[0]
     counts: dict[str, int | None] = {
         "projects": int(counts_row["projects"].value),
         "datasets": int(counts_row["datasets"].value),
     }
-    for kind in ("missing-bridges", "blind-spots"):
-        try:
-            counts[kind] = gaps.count(request.app, page.principal, kind)
-        except Unavailable:
-            counts[kind] = None
     try:
-        matrix: Heatmap | None = heatmap(page, labels)
+        counts["missing-bridges"] = len(
+            gaps.report(request.app, page.principal, "missing-bridges", administration=admin).rows
+        )
+    except Unavailable:
+        counts["missing-bridges"] = None
+    try:
+        counts["blind-spots"] = gaps.count(request.app, page.principal, "blind-spots")
+    except Unavailable:
+        counts["blind-spots"] = None
+    try:
+        matrix: Heatmap | None = heatmap(page, labels, departments_shown=mine)
     except Unavailable:
         matrix = None
     try:
-        top: list[Bridge] | None = bridges(page, labels, limit=TOP_BRIDGES)
+        top: list[Bridge] | None = bridges(page, labels, limit=TOP_BRIDGES, departments_shown=mine)
     except Unavailable:
         top = None
+    options = sorted((labels.ref(a) for a in units), key=lambda r: sort_key(r.label)) if len(units) > 1 else []
     return render(
         page,
         "dashboard.html",
-        {"title": page.t("dashboard.title"), "nav": "dashboard", "counts": counts, "heatmap": matrix, "bridges": top},
+        {
+            "title": page.t("dashboard.title"),
+            "nav": "dashboard",
+            "counts": counts,
+            "heatmap": matrix,
+            "bridges": top,
+            "administrations": options,
+            "administration": admin or "",
+        },
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from api.administrations import UNITS, administrations, same_administration
@@ -123,3 +125,18 @@ def test_the_staff_page_offers_the_administrations_and_pairs_across_them_only_wh
         params={"format": "csv", "administration": f"{settings.base_iri}municipality/municipality"},
     )
     assert 1 < town.text.count("\n") < default
+
+
+def test_the_dashboard_shows_one_administration_when_asked(region):
+    client, store, settings = region
+    everything = client.get("/").text
+    assert 'id="filter-administration"' in everything
+    district = f"{settings.base_iri}department/{demo.scaled_id('bezirksverwaltung', 2)}"
+    one = client.get("/", params={"administration": district}).text
+    # The heatmap keeps the district's departments: its rows are links to their pages, all of the district.
+    rows = re.findall(r'<th scope="row"><a href="/page/department/([^"]+)"', one)
+    assert rows and all(r.endswith("-2") or r == demo.scaled_id("bezirksverwaltung", 2) for r in rows)
+    assert len(rows) < len(re.findall(r'<th scope="row"><a href="/page/department/', everything))
+    projects = [int(n) for n in re.findall(r'<span class="count-number">(\d+)</span>', one)[:1]]
+    total = [int(n) for n in re.findall(r'<span class="count-number">(\d+)</span>', everything)[:1]]
+    assert 0 < projects[0] < total[0]
