@@ -54,8 +54,7 @@ from api.facade_models import (
     Worker,
 )
 from api.named_queries import ParameterError
-from api.publishing import page_url
-from api.ui import page_path
+from api.ui import page_href, page_path
 from loaders.vocab import DCAT, ORG, PREFIXES, PROV, QS
 
 router = APIRouter(tags=["gaps"])
@@ -228,7 +227,8 @@ class Context:
         """`term` as an Entity: labelled, typed, with links to its page and its profile."""
         iri = term.value if isinstance(term, NamedNode) else term
         path = page_path(self.request, iri)
-        page = page_url(self.settings, path) if path else None
+        href = page_href(self.request, iri, self.principal)
+        page = f"{self.public}{href}" if href else None
         if is_sdg(iri):
             index = sdg()
             kind, code = index.kind(iri), index.notation(iri)

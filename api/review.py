@@ -269,12 +269,11 @@ def _refuse(page: ui.Page) -> HTMLResponse | None:
 
 def item_view(request: Request, labels: ui.Labels, item: Item) -> dict[str, Any]:
     """What the templates show of an item: its link, kind and suggestions with their target refs."""
-    path = ui.page_path(request, item.iri)
     return {
         "iri": item.iri,
         "title": item.title,
         "kind": item.kind,
-        "href": f"/page/{path}" if path else None,
+        "href": ui.page_href(request, item.iri, labels.page.principal),
         "suggestions": [
             (s, labels.ref(SDG[s.target].value), ui.format_number(s.score, labels.page.lang)) for s in item.suggestions
         ],

@@ -35,7 +35,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from api import gaps, i18n, query_runs
+from api import gaps, harvested_pages, i18n, query_runs
 from api.auth import ANONYMOUS, Principal, Role, authenticate, hash_token
 from api.collation import sort_key
 from api.conneg import HTML_OFFER, Offer, negotiate_optional
@@ -299,6 +299,19 @@ def page_path(request: Request, iri: str) -> str | None:
     return None
 
 
+def page_href(request: Request, iri: str, principal: Principal) -> str | None:
+    """The site-relative address of an entity's page, or None when it has none here: `/page/{kind}/{id}` for an
+    IRI under the base, `/page/sdg/…`, and `/page/dataset?iri=…` for a harvested dataset `principal` may see."""
+    path = page_path(request, iri)
+    if path is not None:
+        return "/page/" + quote(path, safe="/")
+    if not iri.startswith(request.app.state.settings.base_iri) and iri in harvested_pages.dataset_iris(
+        request.app, principal
+    ):
+        return harvested_pages.href(iri)
+    return None
+
+
 @dataclass(frozen=True)
 class Ref:
     """A link to an entity as the pages show it."""
@@ -367,13 +380,13 @@ class Labels:
 
     def ref(self, term: NamedNode | str) -> Ref:
         iri = term.value if isinstance(term, NamedNode) else term
-        path = page_path(self.page.request, iri)
-        href = f"/page/{quote(path, safe='/')}" if path else None
+        href = page_href(self.page.request, iri, self.page.principal)
         if _is_sdg(iri):
             index = sdg()
             goal = int(index.notation(index.goal_of(iri)))
             return Ref(iri, index.label(iri, self.page.lang), href, index.kind(iri), goal, index.notation(iri))
-        kind = path.split("/", 1)[0] if path else "other"
+        path = page_path(self.page.request, iri)
+        kind = path.split("/", 1)[0] if path else "dataset" if href else "other"
         return Ref(iri, self.label(iri) or _short_iri(iri), href, kind)
 
 
@@ -420,7 +433,7 @@ def show(labels: Labels, term: Any) -> Ref | Value:
             key = f"term.{_short_iri(iri)}"
             text = labels.page.t(key)
             return Value(_short_iri(iri) if text == key else text)
-        if page_path(labels.page.request, iri) or _is_sdg(iri):
+        if _is_sdg(iri) or page_href(labels.page.request, iri, labels.page.principal):
             return labels.ref(term)
         if iri.startswith("mailto:"):
             return Value(iri.removeprefix("mailto:"), iri)
@@ -1602,10 +1615,11 @@ def _entity_iri(request: Request, path: str) -> str | None:
     return request.app.state.settings.base_iri + path
 
 
-def _data_links(request: Request, path: str, iri: str) -> list[tuple[str, str, str]]:
-    """(label, media type, href) of the entity's data: `/id/…` for own IRIs, a SPARQL DESCRIBE for others."""
-    if path.startswith("sdg/"):
-        query = f"DESCRIBE <{iri}>"
+def _data_links(path: str | None, iri: str) -> list[tuple[str, str, str]]:
+    """(label, media type, href) of the entity's data: `/id/…` for own IRIs, a SPARQL DESCRIBE for others
+    (SDG concepts, and harvested datasets, whose `path` is None)."""
+    if path is None or path.startswith("sdg/"):
+        query = f"DESCRIBE {NamedNode(iri)}"
         return [
             ("Turtle", "text/turtle", "/sparql?" + urlencode({"query": query, "format": "turtle"})),
             ("JSON-LD", "application/ld+json", "/sparql?" + urlencode({"query": query, "format": "jsonld"})),
@@ -1617,6 +1631,20 @@ def _data_links(request: Request, path: str, iri: str) -> list[tuple[str, str, s
     ]
 
 
+# Registered before `/page/{path:path}`, which would take `/page/dataset` for itself.
+@router.get(harvested_pages.PAGE)
+def harvested_dataset_page(request: Request, iri: str = "") -> Response:
+    """A dataset harvested under its portal's own IRI (`?iri=`): the page a spreadsheet dataset has."""
+    page = page_for(request)
+    own = page_path(request, iri)
+    if own is not None and own.startswith("dataset/"):
+        return RedirectResponse("/page/" + quote(own, safe="/"), status_code=303)
+    # Anything else, and a dataset only internal graphs hold when the caller is anonymous: the same 404.
+    if iri not in harvested_pages.dataset_iris(request.app, page.principal):
+        return not_found(page)
+    return _entity_response(request, page, iri, "dataset", None)
+
+
 @router.get("/page/{path:path}")
 def entity_page(request: Request, path: str) -> Response:
     """An entity: what it is, its facts and links, and its data as Turtle/JSON-LD (also by Accept: 303 to /id/)."""
@@ -1626,9 +1654,14 @@ def entity_page(request: Request, path: str) -> Response:
     if iri is None or (kind == "person" and not page.staff):
         # People are internal: anonymous callers get the same 404 as for an unknown IRI.
         return not_found(page)
+    return _entity_response(request, page, iri, kind, path)
+
+
+def _entity_response(request: Request, page: Page, iri: str, kind: str, path: str | None) -> Response:
+    """The page of entity `iri` of `kind` (or a 303 to its data); `path` under `/page/`, None for a harvested dataset."""
     offer = negotiate_optional(request.headers.get("accept"), (HTML_OFFER, _TURTLE, _JSONLD))
     if offer is not None and offer is not HTML_OFFER and "text/html" not in (request.headers.get("accept") or ""):
-        href = dict((m, h) for _, m, h in _data_links(request, path, iri)).get(offer.media_type)
+        href = dict((m, h) for _, m, h in _data_links(path, iri)).get(offer.media_type)
         return RedirectResponse(href or "/", status_code=303, headers={"Vary": "Accept"})
     labels = Labels(page)
     outgoing = _about(page, _OUT, s=NamedNode(iri))
@@ -1673,11 +1706,11 @@ def entity_page(request: Request, path: str) -> Response:
             "sections": sections,
             "all_values": all_values,
             "proposals": proposals,
-            "here_path": request.url.path,
-            "data_links": _data_links(request, path, iri),
+            "here_path": request.url.path if path is not None else harvested_pages.href(iri),
+            "data_links": _data_links(path, iri),
             "alternate": [(m, "/id/" + quote(path, safe="/")) for m in ("text/turtle", "application/ld+json")]
-            if kind != "sdg"
-            else [(m, h) for _, m, h in _data_links(request, path, iri)],
+            if path is not None and kind != "sdg"
+            else [(m, h) for _, m, h in _data_links(path, iri)],
         },
     )
 
