@@ -27,6 +27,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("Debian's chromium and chromium-driver are not installed (run .ci/browser.sh)", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -101,8 +102,10 @@ def page(browser, site):
     return open_
 
 
-def wait(browser, condition, seconds: float = 15):
-    return WebDriverWait(browser, seconds).until(condition)
+def wait(browser, condition, seconds: float = 30):
+    # While a page is replaced (a form posted, a redirect followed) Chromium may answer a lookup of the old
+    # document's node with "Node with given id does not belong to the document": poll again, as for a stale node.
+    return WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,)).until(condition)
 
 
 def heading(browser) -> str:

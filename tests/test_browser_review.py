@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from test_browser import browser as chromium
+from test_browser import wait
 
 from api.app import create_app
 from api.demo import load_demo
@@ -29,7 +30,6 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as until  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -49,10 +49,6 @@ def site(backend) -> Iterator[LiveServer]:
     load_demo(store, make_settings())
     with LiveServer(create_app(make_settings(), store=store)) as server:
         yield server
-
-
-def wait(browser, condition, seconds: float = 30):
-    return WebDriverWait(browser, seconds).until(condition)
 
 
 @pytest.fixture
