@@ -1,4 +1,4 @@
-"""The JSON facade (issue 5): gap reports, department and target profiles, labelled in German or English.
+"""The JSON facade: gap reports, department and target profiles, labelled in German or English.
 
 Thin routes over the named queries (`queries/*.rq`, run by `api.query_runs` with the caller's
 visibility and the row cap); small lookups only where no named query answers (a department's projects,

@@ -360,8 +360,12 @@ def report(
         on_goal = set(found.by_goal.get(goal, []))
         numbers = [n for n in numbers if n in on_goal]
     if lang is not None:
-        wanted = set(numbers)
-        numbers = [n for n in _order(app, principal, found, lang) if n in wanted]
+        order = _order(app, principal, found, lang)
+        if isinstance(numbers, range):  # no filter: the kept order is the answer
+            numbers = order
+        else:
+            wanted = set(numbers)
+            numbers = [n for n in order if n in wanted]
     numbers = list(numbers)
     truncated = 0 < max_rows < len(numbers)
     rows = [found.rows[n] for n in (numbers[:max_rows] if truncated else numbers)]

@@ -1,7 +1,7 @@
 """Pages for datasets harvested under their portal's own IRIs: which ones the caller may see, and their address.
 
 A harvested portal's datasets keep the portal's IRIs (`https://opendata.example.org/dataset/abc`), so they have
-no `/page/{kind}/{id}` path under the base IRI. Their page is `/page/dataset?iri=…` instead (issue 15, item 2):
+no `/page/{kind}/{id}` path under the base IRI. Their page is `/page/dataset?iri=…` instead:
 the same entity page a spreadsheet dataset has. Only IRIs typed `dcat:Dataset` in the caller's graphs get
 one; a licence, vocabulary term or homepage outside the base stays a plain link to itself.
 """

@@ -876,7 +876,12 @@ def unused_report(
     app = page.request.app
     data = gaps.unused_data(app, page.principal)
     sdg_iri = sdg().resolve(str(goal)).value if goal else None
-    labels.cache.update({k: v for k, v in data.labels.items() if k not in labels.cache})
+
+    def known(iris: Iterable[str]) -> None:
+        # The names the grouping read already, for this page's entities only (not every entity of the report).
+        for iri in iris:
+            if iri in data.labels:
+                labels.cache.setdefault(iri, data.labels[iri])
 
     def departments_of(iris: Iterable[str]) -> list[Ref]:
         return sorted((labels.ref(d) for d in iris), key=lambda r: sort_key(r.label))
@@ -886,6 +891,7 @@ def unused_report(
 
     if project or dataset:
         flat = gaps.unused_rows(app, page.principal, project=project, dataset=dataset, sdg_iri=sdg_iri)
+        known(i for d, p, _ in flat[rows] for i in (d, p, *data.holders.get(d, ()), *data.members.get(p, ())))
         shown = [
             [
                 labels.ref(d),
@@ -900,10 +906,12 @@ def unused_report(
         return Report("unused-datasets", columns, shown, len(flat))
     view = "datasets" if view == "datasets" else "projects"
     groups = gaps.unused_groups(app, page.principal, view=view, department=department, sdg_iri=sdg_iri)
+    holders = {g.entity: gaps.unused_departments(app, page.principal, g.entity) for g in groups[rows]}
+    known(i for g in groups[rows] for i in (g.entity, *g.first, *holders[g.entity]))
     shown = [
         [
             labels.ref(g.entity),
-            departments_of(gaps.unused_departments(app, page.principal, g.entity)),
+            departments_of(holders[g.entity]),
             Value(str(g.count), drill(view[:-1], g.entity), number=g.count),
             [labels.ref(other) for other in g.first],
         ]
@@ -975,11 +983,17 @@ def gap_page(
             page, labels, kind, department=dept, goal=goal_n, rows=rows, scope=scope, administration=admin
         )
 
+    def page_rows(number: int) -> slice:
+        return slice(None) if exporting else slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE)
+
     try:
-        # A page renders only its own rows; the count (an empty slice) says how many pages there are.
-        pages = max(1, math.ceil(build(slice(0, 0)).total / PAGE_SIZE))
-        number = min(max(number, 1), pages)
-        report = build(slice(None) if exporting else slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE))
+        # A page renders only its own rows; a page number past the end is built again as the last page.
+        number = max(number, 1)
+        report = build(page_rows(number))
+        pages = max(1, math.ceil(report.total / PAGE_SIZE))
+        if number > pages:
+            number = pages
+            report = build(page_rows(number))
     except Unavailable:
         report, pages, number = None, 1, 1
     if exporting:
@@ -1292,7 +1306,7 @@ def search_page(
     )
 
 
-# -- the open-data catalog for people (issue 18, item 7) ---------------------------------------------
+# -- the open-data catalog for people --------------------------------------------------------------------
 # /catalog answers browsers with this page and everything else with RDF (api/publishing.py). It shows the
 # same page of the same DCAT-AP.de document a harvester gets, so what staff read is what portals get.
 

@@ -86,15 +86,18 @@ def cases() -> Iterator[tuple[str, dict[str, str]]]:
             yield kind, {"department": f"{BASE}department/tiefbauamt", "goal": "11"}
 
 
-def page_rows(client: TestClient, kind: str, params: dict[str, str], headers: dict[str, str]) -> set[tuple]:
-    """The rows of the staff page's CSV export: each query column's IRI (numbers as numbers)."""
-    response = client.get(f"/gaps/{kind}", params={**params, "format": "csv", "lang": "de"}, headers=headers)
+def csv_export(client: TestClient, path: str, params: dict[str, str], headers: dict[str, str]) -> list[dict[str, str]]:
+    """The staff page's German CSV export as rows of column name → cell."""
+    response = client.get(path, params={**params, "format": "csv", "lang": "de"}, headers=headers)
     assert response.status_code == 200, response.text[:300]
     table = list(csv.reader(io.StringIO(response.text.removeprefix("\ufeff")), delimiter=";"))
-    header, body = table[0], table[1:]
+    return [dict(zip(table[0], line, strict=True)) for line in table[1:]]
+
+
+def page_rows(client: TestClient, kind: str, params: dict[str, str], headers: dict[str, str]) -> set[tuple]:
+    """The rows of the staff page's CSV export: each query column's IRI (numbers as numbers)."""
     rows = set()
-    for line in body:
-        cells = dict(zip(header, line, strict=True))
+    for cells in csv_export(client, f"/gaps/{kind}", params, headers):
         values = []
         for column in gaps.COLUMNS[kind]:
             name = i18n.translate("de", f"col.{column}")
@@ -138,14 +141,9 @@ UNUSED_VIEWS = {
 
 
 def unused_page_rows(client: TestClient, view: str, params: dict[str, str], headers: dict[str, str]) -> set[tuple]:
-    query = {**params, "format": "csv", "lang": "de", **({"view": view} if view != "rows" else {})}
-    response = client.get("/gaps/unused-datasets", params=query, headers=headers)
-    assert response.status_code == 200, response.text[:300]
-    table = list(csv.reader(io.StringIO(response.text.removeprefix("\ufeff")), delimiter=";"))
-    header, body = table[0], table[1:]
+    query = {**params, **({"view": view} if view != "rows" else {})}
     rows = set()
-    for line in body:
-        cells = dict(zip(header, line, strict=True))
+    for cells in csv_export(client, "/gaps/unused-datasets", query, headers):
         values: list = []
         for column, field in UNUSED_VIEWS[view].items():
             name = i18n.translate("de", f"col.{column}")
