@@ -52,23 +52,22 @@ class ReportTables:
                     done = self._building[key] = threading.Event()
                     break
             waiting.wait()
+        kept = False
         try:
             value = build()
-        except BaseException:
+            # Read before taking the lock: on a remote store this is a request, and it can fail too.
+            current = self.store.generation
+            with self._lock:
+                kept = self._building.get(key) is done and self._generation == generation == current
+                if kept:
+                    self._values[key] = value
+                    self.builds += 1
+        finally:
+            # Whatever happened, the callers waiting for this build are released (and build themselves).
             with self._lock:
                 if self._building.get(key) is done:
                     del self._building[key]
             done.set()
-            raise
-        with self._lock:
-            mine = self._building.get(key) is done
-            kept = mine and self._generation == generation == self.store.generation
-            if kept:
-                self._values[key] = value
-                self.builds += 1
-            if mine:
-                del self._building[key]
-        done.set()
         return generation, value, kept
 
 

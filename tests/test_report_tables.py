@@ -113,3 +113,51 @@ def test_the_warm_up_builds_after_each_write_without_a_visitor():
         assert tables.get("k", lambda: "not warmed") == "two"
     finally:
         warm.stop()
+
+
+class FlakyStore:
+    """A store whose data version cannot be read once (a remote store's small request fails while it is down)."""
+
+    def __init__(self):
+        self.failures = 0
+
+    @property
+    def generation(self) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the store is unavailable")
+        return 1
+
+
+def test_a_store_lost_right_after_a_build_releases_the_waiting_callers_and_the_next_one_builds():
+    store = FlakyStore()
+    tables = ReportTables(store)
+    started, release = threading.Event(), threading.Event()
+
+    def build_then_lose_the_store() -> str:
+        started.set()
+        release.wait(5)
+        store.failures = 1  # lost between the build and the check of its data version
+        return "stale"
+
+    failures = []
+
+    def first() -> None:
+        try:
+            tables.get("k", build_then_lose_the_store)
+        except ConnectionError as error:
+            failures.append(error)
+
+    builder = threading.Thread(target=first)
+    builder.start()
+    assert started.wait(5)
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(tables.get("k", lambda: "fresh")))
+    waiter.start()
+    time.sleep(0.05)  # the second caller now waits for the first build
+    release.set()
+    builder.join(5)
+    waiter.join(5)
+    assert not waiter.is_alive(), "a caller waiting for a failed build must not hang"
+    assert len(failures) == 1 and answers == ["fresh"]
+    assert tables.get("k", lambda: "never built") == "fresh"
