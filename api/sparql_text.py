@@ -105,6 +105,24 @@ class _Prologue:
         return None
 
 
+def prologue_end(text: str) -> int:
+    """Where the BASE and PREFIX declarations at the start of `text` end (0 when it has none): operations put
+    before the first operation of an update must come after them (Oxigraph reads a prologue only there)."""
+    end, expect = 0, ""
+    for tok in tokens(text):
+        if not expect and tok.is_word("BASE"):
+            expect = "base"
+        elif not expect and tok.is_word("PREFIX"):
+            expect = "prefix"
+        elif expect == "prefix" and tok.kind == "pname":
+            expect = "prefix-iri"
+        elif expect in ("base", "prefix-iri") and tok.kind == "iri":
+            end, expect = tok.start + len(tok.text), ""
+        else:
+            break
+    return end
+
+
 def query_form(text: str) -> str | None:
     """The first keyword after the prologue, upper-cased (`SELECT`, `ASK`, …, or an update keyword)."""
     expect: list[str] = []

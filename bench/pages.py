@@ -6,7 +6,8 @@ and the first search after a small write.
 The store (e.g. one made by `querschnitt demo --store PATH --scale 230`, about 10^6 triples) is copied
 into a temporary directory first: the search part writes to it, and the original is never touched.
 Requests go through the whole ASGI app in-process (FastAPI's TestClient), so the figures are what the
-server spends, without a network. For each page kind the script prints p50/p95 over every sample entity
+server spends, without a network; `--http` sends them over a loopback socket to uvicorn instead (serving
+from a thread of the same process). For each page kind the script prints p50/p95 over every sample entity
 and repetition, and the ratio of the p50 to a baseline measured in the same run: the in-process SPARQL
 query of the same entities' own triples (`SELECT ?p ?o { <entity> ?p ?o }` over the anonymous dataset),
 the least any page about the entity has to do. On a shared machine the ratio is steadier than the
@@ -19,7 +20,10 @@ whether that answer was complete (`complete` in the response), how long after th
 complete again, and counts first answers that showed what a write had removed or made internal (must be 0).
 The gap part times the gap reports as people open them: the dashboard, `/gaps` and every `/gaps/{kind}` staff
 page (staff caller), `/api/gaps` and `/api/gaps/{kind}?limit=20` (anonymous), each also filtered by the busiest
-department where the report takes one; `--query-cache-mb 0` turns the answer cache off (the issue 17 setting).
+department where the report takes one, the named queries' first 100 rows (`/queries/{kind}?limit=100`) and the
+staff search page. The stream part reads complete answers of the pair reports as CSV with no row cap
+(`/queries/{kind}`, Accept: text/csv): rows per second and how much the process grew while reading.
+`--query-cache-mb 0` turns the answer cache off.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from pyoxigraph import NamedNode  # noqa: E402
 
@@ -46,7 +52,7 @@ from api.app import create_app  # noqa: E402
 from api.auth import hash_token  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.store import EmbeddedStore, Visibility, open_store  # noqa: E402
-from api.testing import READER, READER_TOKEN  # noqa: E402
+from api.testing import READER, READER_TOKEN, LiveServer  # noqa: E402
 
 PREFIXES = """PREFIX qs: <https://w3id.org/querschnitt/def#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
@@ -285,6 +291,8 @@ def bench_gaps(client: TestClient, department: str, repeat: int, budget: float) 
                     {},
                 )
             )
+    requests += [(f"/queries/{kind}?limit=100", f"/queries/{kind}", {"limit": 100}, {}) for kind in GAP_KINDS]
+    requests.append(("/search?q=Radweg (staff)", "/search", {"q": "Radweg"}, READER))
     results: dict[str, dict] = {}
     for name, url, params, headers in requests:
         samples: list[float] = []
@@ -303,6 +311,51 @@ def bench_gaps(client: TestClient, department: str, repeat: int, budget: float) 
     return results
 
 
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_streaming(app, http: bool, budget: float) -> dict[str, dict]:
+    """Complete answers as CSV (`max_rows` 0, no cap): rows per second while reading the stream, and how much
+    the process grew meanwhile; a stream is closed after `budget` seconds (the rate so far)."""
+    results: dict[str, dict] = {}
+    requests = [
+        (f"/queries/{kind} complete, CSV", f"/queries/{kind}") for kind in ("missing-bridges", "unused-datasets")
+    ]
+    with http_client(app) if http else TestClient(app) as client:
+        for name, url in requests:
+            rows, start_mb, peak_mb = -1, resident_mb(), 0.0  # -1: the header line
+            start = time.perf_counter()
+            with client.stream("GET", url, headers={"Accept": "text/csv"}) as response:
+                if response.status_code != 200:
+                    raise SystemExit(f"{url}: {response.status_code}")
+                for _line in response.iter_lines():
+                    rows += 1
+                    if rows % 20_000 == 0:
+                        peak_mb = max(peak_mb, resident_mb())
+                        if time.perf_counter() - start > budget:
+                            break
+            seconds = time.perf_counter() - start
+            results[name] = {
+                "n": 1,
+                "p50": seconds * 1000,
+                "p95": seconds * 1000,
+                "rows": rows,
+                "rows/s": rows / seconds,
+                "grew MB": max(peak_mb, resident_mb()) - start_mb,
+            }
+            print(
+                f"  {name}: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, "
+                f"process grew {results[name]['grew MB']:.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
 def print_table(title: str, results: dict[str, dict], base_p50: float | None) -> None:
     print(f"\n{title}")
     print(f"{'request':<58} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'× baseline':>10} {'kB':>8}")
@@ -313,6 +366,14 @@ def print_table(title: str, results: dict[str, dict], base_p50: float | None) ->
         print(f"{name:<58} {f['n']:>4} {f['p50']:9.1f} {f['p95']:9.1f} {ratio} {size}{note}")
 
 
+@contextmanager
+def http_client(app) -> Iterator[httpx.Client]:
+    """A client of `app` served by uvicorn on a loopback port (in a thread of this process)."""
+    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=600) as client:
+        client.app = app  # what the catalog part empties the document cache through
+        yield client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="an on-disk store (copied first, never written)")
@@ -320,7 +381,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="requests per entity (after one warm-up)")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--budget", type=float, default=120, help="seconds per page kind and form at most")
-    parser.add_argument("--skip", action="append", default=[], choices=["pages", "catalog", "search", "gaps"])
+    parser.add_argument("--skip", action="append", default=[], choices=["pages", "catalog", "search", "gaps", "stream"])
+    parser.add_argument("--http", action="store_true", help="over a loopback socket (uvicorn) instead of in-process")
     parser.add_argument("--query-cache-mb", type=float, default=64, help="the answer cache (0: off)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -347,7 +409,7 @@ def main() -> None:
             f"p95 {base_figures['p95']:.2f} ms"
         )
         report: dict[str, dict] = {"baseline": base_figures}
-        with TestClient(app) as client:
+        with http_client(app) if args.http else TestClient(app) as client:
             if "pages" not in args.skip:
                 pages = bench_pages(client, entities, args.repeat, args.budget)
                 print_table("Entity pages and their data", pages, base_figures["p50"])
@@ -364,6 +426,15 @@ def main() -> None:
                 searches = bench_search_after_write(client, store, base, max(2, args.repeat // 2))
                 print_table("Search after a write", searches, None)
                 report.update(searches)
+        if "stream" not in args.skip:
+            uncapped = create_app(settings.model_copy(update={"max_rows": 0}), store=store)
+            streams = bench_streaming(uncapped, args.http, args.budget)
+            print("\nComplete answers as CSV (no row cap)")
+            for name, f in streams.items():
+                print(
+                    f"{name:<58} {f['rows']:>12,} rows {f['rows/s']:>10,.0f} rows/s  process grew {f['grew MB']:.0f} MB"
+                )
+            report.update(streams)
         print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
         if args.json:
             args.json.write_text(json.dumps({"entities": entities, "figures": report}, indent=2))

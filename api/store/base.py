@@ -20,7 +20,7 @@ from typing import IO, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
 
 from api.personal_data import demote_holding_personal_data, holds_personal_data_query, refusal
-from api.sparql_text import without_trailing_separator
+from api.sparql_text import prologue_end, without_trailing_separator
 from loaders.vocab import DCT, QS, RDF, SD, VOID, XSD
 
 META_GRAPH = NamedNode("urn:querschnitt:meta")
@@ -47,6 +47,21 @@ class GraphInfo:
     modified: datetime
     triples: int
     checksum: str
+
+
+class IncrementalRefresh(Protocol):
+    """What a store runs, instead of the full refresh `replaces`, for a write that marks what it changes
+    (implemented by api/derived.py, which the store does not import)."""
+
+    replaces: str
+    operations: str
+    limit: int
+
+    def mark_subjects(self, graph: str) -> str: ...
+
+    def mark_difference(self, graph: str, other: str) -> str: ...
+
+    def applies_to(self, graphs: Iterable[str]) -> bool: ...
 
 
 # -- exceptions ------------------------------------------------------------------------------------
@@ -226,8 +241,8 @@ class SharedOperations:
         now = datetime.now(UTC)
         refresh = [meta_refresh(NamedNode(g), visibility, source, loader, checksum, now) for g in targets]
         demote = [demote_holding_personal_data(targets, meta_graph=META_GRAPH.value)] if targets else []
-        self.update(  # type: ignore[attr-defined]
-            "\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), base_iri=base_iri
+        self._update_sources(
+            "\n;\n".join([without_trailing_separator(sparql), *refresh, *demote]), targets, base_iri=base_iri
         )
         if visibility is Visibility.PUBLIC:
             public_before.update(targets)
@@ -236,15 +251,33 @@ class SharedOperations:
     def _require_writable(self) -> None:
         """Raise StoreError when this store may not be written (an embedded store opened read-only)."""
 
+    def _update_sources(self, sparql: str, graphs: list[str], *, base_iri: str | None) -> None:
+        """Run an update that writes only the source graphs `graphs` (a store may refresh less for it)."""
+        self.update(sparql, base_iri=base_iri)  # type: ignore[attr-defined]
+
     def _select_everywhere(self, sparql: str) -> Iterable:
         """The rows of a SELECT of the store itself over every graph (no caller, no dataset restriction)."""
         raise NotImplementedError
 
-    def _with_derived(self, update: str) -> str:
-        # A newline first: the caller's text may end in a comment. A trailing `;` of its own would make two.
+    def _with_derived(self, update: str, *, before: list[str] | None = None, after: tuple[str, ...] = ()) -> str:
+        """`update` followed by the derived updates. `before` and `after` mark what the update changes for the
+        incremental refresh (api/derived.py `IncrementalRefresh`), which then replaces the full one; None:
+        unknown, the full refresh."""
         if not self.derived_updates:
             return update
-        return "\n;\n".join([without_trailing_separator(update), *self.derived_updates])
+        # A newline first: the caller's text may end in a comment. A trailing `;` of its own would make two.
+        update = without_trailing_separator(update)
+        incremental = self._incremental_in_use()
+        if before is None or incremental is None:
+            return "\n;\n".join([update, *self.derived_updates])
+        others = [u for u in self.derived_updates if u != incremental.replaces]
+        start = prologue_end(update)
+        operations = "\n;\n".join([*before, update[start:], *after, incremental.operations, *others])
+        return f"{update[:start]}\n{operations}" if start else operations
+
+    def _incremental_in_use(self) -> IncrementalRefresh | None:
+        incremental: IncrementalRefresh | None = getattr(self, "incremental_refresh", None)
+        return incremental if incremental is not None and incremental.replaces in self.derived_updates else None
 
     def _refuse_demoted(self, targets: list[str], public_before: set[str]) -> None:
         # The update's own transaction made these graphs internal: they hold people now (see personal_data).

@@ -30,6 +30,7 @@ from api.store.base import (
     META_GRAPH,
     STAGING_PREFIX,
     GraphInfo,
+    IncrementalRefresh,
     QueryResult,
     SharedOperations,
     StoreError,
@@ -60,6 +61,8 @@ class EmbeddedStore(SharedOperations):
         # SPARQL updates that recompute derived graphs; appended to every write's transaction, so derived
         # data is never stale for any reader (see api/derived.py).
         self.derived_updates: list[str] = []
+        # Set by api/derived.py `install`: what a write that knows the graphs it changes runs instead.
+        self.incremental_refresh: IncrementalRefresh | None = None
         # Bumped by every write, so that read-only snapshots elsewhere (query workers) know to reopen.
         self.generation = 0
         if not read_only:
@@ -259,12 +262,14 @@ class EmbeddedStore(SharedOperations):
                 swap = " ;\n".join(
                     _swap_in(staging[info.iri], NamedNode(info.iri)) + meta_update(info) for info in infos
                 )
+                # Before the swap: the old content is in the graph, the new in its staging graph.
+                before = self._marks_for_replacing({g: s.value for g, s in staging.items()}, counts, visibilities)
                 # The staging graphs are still there when the derived graphs are refreshed: marked for that
                 # refresh only (api/derived.py leaves them out), in the same transaction.
                 marks = " ".join(f"{s} {QS.staging} true ." for g, s in staging.items() if s.value != g)
                 if marks:
                     swap += f" ;\nINSERT DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}"
-                update = self._with_derived(swap)
+                update = self._with_derived(swap, before=before)
                 if marks:
                     update += f"\n;\nDELETE DATA {{ GRAPH {META_GRAPH} {{ {marks} }} }}"
                 self._oxigraph.update(update)
@@ -306,18 +311,20 @@ class EmbeddedStore(SharedOperations):
         self._require_writable()
         target = NamedNode(graph)
         with self._write_lock:
-            known = any(g.iri == graph for g in self.graphs())
+            old = next((g for g in self.graphs() if g.iri == graph), None)
+            incremental = self._incremental_for([graph], old.triples if old else None)
             try:
                 self._oxigraph.update(
                     self._with_derived(
-                        f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}"
+                        f"DROP SILENT GRAPH {target} ; DELETE WHERE {{ GRAPH {META_GRAPH} {{ {target} ?p ?o }} }}",
+                        before=[incremental.mark_subjects(graph)] if incremental else None,
                     )
                 )
             except OSError as error:
                 raise self._write_error(error) from None
             finally:
                 self._changed()
-        return known
+        return old is not None
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update as administrator (one transaction)."""
@@ -329,6 +336,52 @@ class EmbeddedStore(SharedOperations):
                 raise self._write_error(error) from None
             finally:
                 self._changed()
+
+    def _update_sources(self, sparql: str, graphs: list[str], *, base_iri: str | None) -> None:
+        self._require_writable()
+        old = {g.iri: g.triples for g in self.graphs()}
+        incremental = self._incremental_for(graphs, sum(old.get(g, 0) for g in graphs))
+        marks = [incremental.mark_subjects(g) for g in graphs] if incremental else None
+        with self._write_lock:
+            try:
+                # The subjects of the graphs' old content before the update, of their new content after it.
+                update = self._with_derived(sparql, before=marks, after=tuple(marks or ()))
+                self._oxigraph.update(update, base_iri=base_iri)
+            except OSError as error:
+                raise self._write_error(error) from None
+            finally:
+                self._changed()
+
+    def _marks_for_replacing(
+        self, others: dict[str, str], counts: dict[str, int], visibilities: dict[str, Visibility]
+    ) -> list[str] | None:
+        """What the incremental refresh must recompute for a replace (None: the full refresh), given for each
+        replaced graph the graph holding its other version (or itself, for a new graph holding its content):
+        the subjects of the triples that differ, or of every triple of a graph that is new or changes its
+        visibility. Reads the metadata as it is before the replace."""
+        old = {g.iri: g for g in self.graphs()}
+        changed = sum(counts.values()) + sum(old[g].triples for g in others if g in old)
+        incremental = self._incremental_for(list(others), changed)
+        if incremental is None:
+            return None
+        marks = []
+        for graph, other in others.items():
+            if other == graph:
+                marks.append(incremental.mark_subjects(graph))
+            elif graph not in old or old[graph].visibility is not visibilities[graph]:
+                marks += [incremental.mark_subjects(graph), incremental.mark_subjects(other)]
+            else:
+                marks.append(incremental.mark_difference(graph, other))
+        return marks
+
+    def _incremental_for(self, graphs: list[str], changed_quads: int | None) -> IncrementalRefresh | None:
+        """The incremental refresh if it may serve a write of `graphs` holding `changed_quads` (None: unknown)."""
+        incremental = self._incremental_in_use()
+        if incremental is None or changed_quads is None or changed_quads > incremental.limit:
+            return None
+        if next(self._oxigraph.quads_for_pattern(None, None, None, DefaultGraph()), None) is not None:
+            return None  # it looks up named graphs only (api/derived.py `_Lookups`)
+        return incremental if incremental.applies_to(graphs) else None
 
     def _select_everywhere(self, sparql: str) -> Iterable:
         return self._oxigraph.query(sparql)
@@ -367,7 +420,12 @@ class EmbeddedStore(SharedOperations):
     def close(self) -> None:
         """Flush and release the store (and with it the RocksDB lock); the object is unusable afterwards."""
         if self._oxigraph is not None:
-            self.flush()
+            try:
+                self.flush()
+            except OSError as error:
+                # Committed writes are in RocksDB's write-ahead log, which the next open replays: a full disk
+                # that refuses the flush loses nothing, and must not hide the error that stopped the command.
+                log.warning("could not flush the store to disk at closing (kept in its log): %s", error)
             # pyoxigraph has no close(): dropping the last reference closes the database.
             self._oxigraph = None
 
