@@ -236,6 +236,10 @@ class Table:
     by_department: dict[str, list[int]]
     by_goal: dict[int, list[int]]
     across: frozenset[int] = frozenset()  # rows pairing departments of two administrations (PAIRS' kinds)
+    # The named query's answer as SPARQL TSV, its rows (`rows` are these, parsed) in the total order of its
+    # pages (query_runs.paging_text): `/queries/{kind}` cuts pages from them.
+    header: bytes = b""
+    lines: tuple[bytes, ...] = ()
 
 
 def tables(app: FastAPI) -> ReportTables:
@@ -254,7 +258,11 @@ def table(app: FastAPI, principal: Principal, kind: str) -> Table:
 
 
 def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
-    rows = named(app, principal, kind, max_rows=0).rows
+    sparql = query_runs.paging_text(app.state.queries[kind].sparql)
+    body, _ = query_runs.tsv(app, principal, sparql, max_rows=0)
+    header, lines = query_runs.tsv_lines(body)
+    rows = query_runs.rows_of(body).rows
+    del body
     involved = involved_of(app, principal)
     columns = COLUMNS[kind]
     index = sdg()
@@ -283,7 +291,40 @@ def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
             first, second = row[a].value, row[b].value
             if administration_of.get(first, first) != administration_of.get(second, second):
                 across.add(number)
-    return Table(kind, rows, involved, dict(by_department), dict(by_goal), frozenset(across))
+    return Table(kind, rows, involved, dict(by_department), dict(by_goal), frozenset(across), header, tuple(lines))
+
+
+def answer_lines(app: FastAPI, principal: Principal, name: str) -> tuple[bytes, tuple[bytes, ...]] | None:
+    """Named query `name`'s complete answer without parameters as SPARQL TSV (header, rows in its pages' total
+    order), from its report table of this data version; None when no table holds it (not a report kind, or
+    unused-datasets, whose table is grouped)."""
+    if name not in KINDS or name == "unused-datasets" or name not in app.state.queries:
+        return None
+    found = table(app, principal, name)
+    return found.header, found.lines
+
+
+def unused_page_datasets(
+    app: FastAPI, principal: Principal, offset: int, size: int | None
+) -> tuple[list[str], int, int] | None:
+    """The datasets whose rows are rows `offset` … `offset + size` of the flat unused-datasets list in its
+    pages' order, how many rows come before the first of them, and how many rows the list has: a page is then
+    evaluated for those datasets alone. The order is by dataset first, as Oxigraph orders IRIs (by their text);
+    None for another engine, which orders them its own way, or without the query."""
+    if "unused-datasets" not in app.state.queries or not app.state.store.local_engine:
+        return None
+    data = unused_data(app, principal)
+    before, covered, chosen = 0, 0, []
+    end = None if size is None else offset + size
+    for dataset, rows in data.rows_by_dataset:
+        if not chosen and before + rows <= offset:
+            before += rows
+        elif end is None or before + covered < end:
+            chosen.append(dataset)
+            covered += rows
+        else:
+            break
+    return chosen, before, data.rows()
 
 
 def involved_of(app: FastAPI, principal: Principal) -> dict[str, set[str]]:

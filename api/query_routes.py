@@ -17,16 +17,16 @@ JSON, `truncated`) says so. A `Link: rel="next"` header points to the next page 
 from __future__ import annotations
 
 import io
-from functools import cache
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from pyoxigraph import QueryResultsFormat, QuerySolutions, Store, parse_query_results
+from pyoxigraph import NamedNode, QueryResultsFormat, parse_query_results
 
-from api import query_runs
+from api import gaps, query_runs
 from api.auth import Principal, authenticate
 from api.conneg import GRAPH_OFFERS, RESULT_OFFERS, NotAcceptable, negotiate_optional
 from api.errors import HttpProblem
@@ -34,9 +34,10 @@ from api.evaluate import RESULT_FORMATS, Head
 from api.executor import Answer
 from api.named_queries import NamedQuery, NamedQueryError, QueryRegistry
 from api.responses import answer_response
-from api.sparql_text import query_form, tokens
+from api.sparql_text import query_form
 
 TAG = "named queries"
+_CHUNK_ROWS = 5_000
 # Query-string names the route itself reads; a query may not declare a parameter of the same name.
 RESERVED = ("limit", "offset", "format")
 SPARQL_QUERY = "application/sparql-query"
@@ -108,46 +109,6 @@ class QueryList(BaseModel):
     queries: list[QueryInfo]
 
 
-@cache
-def result_variables(sparql: str) -> tuple[str, ...]:
-    """The projected variables of a SELECT query (evaluated on an empty store: instant); () for other forms."""
-    result = Store().query(sparql)
-    return tuple(v.value for v in result.variables) if isinstance(result, QuerySolutions) else ()
-
-
-@cache
-def paging_text(sparql: str) -> str:
-    """`sparql` with its projected variables appended to its ORDER BY (added if there is none): a total order.
-
-    Only the query's own text and variable names are used. A query whose modifiers cannot be found, or
-    whose rewritten text does not parse, is returned unchanged.
-    """
-    variables = result_variables(sparql)
-    stream = list(tokens(sparql))
-    start = next((i for i, tok in enumerate(stream) if tok.text == "{"), None)
-    if not variables or start is None:
-        return sparql
-    depth, end = 0, None
-    for i in range(start, len(stream)):
-        depth += {"{": 1, "}": -1}.get(stream[i].text, 0)
-        if depth == 0:
-            end = i + 1
-            break
-    if end is None:
-        return sparql
-    modifiers = stream[end:]
-    ordered = any(t.is_word("ORDER") for t in modifiers)
-    # LIMIT, OFFSET and a trailing VALUES follow ORDER BY (SPARQL 1.1 Query §19.8, SolutionModifier).
-    after = next((t.start for t in modifiers if t.is_word("LIMIT", "OFFSET", "VALUES")), len(sparql))
-    keys = " ".join(f"?{v}" for v in variables)
-    rewritten = f"{sparql[:after]}\n{'' if ordered else 'ORDER BY '}{keys}\n{sparql[after:]}"
-    try:
-        Store().query(rewritten)
-    except (SyntaxError, RuntimeError, ValueError):
-        return sparql
-    return rewritten
-
-
 def _base(request: Request) -> str:
     return request.app.state.settings.public_url.rstrip("/")
 
@@ -163,7 +124,7 @@ def query_info(request: Request, query: NamedQuery) -> QueryInfo:
         description=Descriptions(de=query.description.get("de"), en=query.description.get("en")),
         tags=list(query.tags),
         parameters=[ParameterInfo(**vars(p)) for p in query.parameters],
-        variables=list(result_variables(query.sparql)),
+        variables=list(query_runs.result_variables(query.sparql)),
         links=QueryLinks(
             run=run,
             example=f"{run}?{urlencode(examples)}" if examples else None,
@@ -252,6 +213,11 @@ def run_named(request: Request, name: str, limit: int | None, offset: int, fmt: 
         raise NotAcceptable(GRAPH_OFFERS)
     app, cap = request.app, request.app.state.settings.max_rows
     if limit is None and not offset:
+        # A report's table holds its complete answer; TSV and CSV (a line per row) stream from it.
+        streams = not bound and results is not None and results.key in ("tsv", "csv")
+        kept = gaps.answer_lines(app, principal, query.name) if streams else None
+        if kept is not None:
+            return answer_response(_kept_answer(*kept, results.key, cap), max_rows=cap)
         answer = query_runs.run(
             app,
             principal,
@@ -268,6 +234,25 @@ def run_named(request: Request, name: str, limit: int | None, offset: int, fmt: 
     return _page(request, principal, query, bound, results.key, limit=limit, offset=offset)
 
 
+def _kept_answer(header: bytes, lines: Sequence[bytes], fmt: str, cap: int) -> Answer:
+    """A report's complete answer from its table, streamed as TSV or CSV (both a line per row) in chunks."""
+    truncated = 0 < cap < len(lines)
+    shown = lines[:cap] if truncated else lines
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, max(len(shown), 1), _CHUNK_ROWS):
+            tsv = b"".join(line + b"\n" for line in (header, *shown[start : start + _CHUNK_ROWS]))
+            if fmt == "tsv":
+                yield tsv if start == 0 else tsv[len(header) + 1 :]
+                continue
+            buffer = io.BytesIO()
+            parse_query_results(tsv, QueryResultsFormat.TSV).serialize(buffer, QueryResultsFormat.CSV)
+            csv = buffer.getvalue()
+            yield csv if start == 0 else csv[csv.index(b"\r\n") + 2 :]  # one header line, the first chunk's
+
+    return Answer(Head("solutions", fmt, truncated), chunks=chunks())
+
+
 def _page(
     request: Request, principal: Principal, query: NamedQuery, bound: dict, fmt: str, *, limit: int | None, offset: int
 ) -> Response:
@@ -276,12 +261,24 @@ def _page(
     size = limit if cap <= 0 else min(limit if limit is not None else cap, cap)
     # One row more than the page shows whether another page follows; 0 (no cap, no limit) means all rows.
     wanted = 0 if size is None else offset + size + 1
-    body, _ = query_runs.tsv(request.app, principal, paging_text(query.sparql), bound, max_rows=wanted)
-    # SPARQL TSV: a header line, then exactly one line per row (line breaks in values are escaped).
-    header, _, rest = body.partition(b"\n")
-    lines = rest.split(b"\n")[:-1] if rest else []
-    page = lines[offset : None if size is None else offset + size]
-    more = size is not None and len(lines) > offset + size
+    app, sparql = request.app, query_runs.paging_text(query.sparql)
+    # The page's rows are window[offset - start …]; total: how many rows there are (at least), to say "more".
+    kept = None if bound else gaps.answer_lines(app, principal, query.name)
+    grouped = (
+        None if bound or query.name != "unused-datasets" else gaps.unused_page_datasets(app, principal, offset, size)
+    )
+    if kept is not None:  # a report's table of this data version holds its whole answer in this order
+        header, window = kept
+        start, total = 0, len(window)
+    elif grouped is not None:  # its table counts each dataset's rows: the page's datasets alone are evaluated
+        datasets, start, total = grouped
+        body, _ = query_runs.tsv(app, principal, sparql, {"dataset": [NamedNode(d) for d in datasets]}, max_rows=0)
+        header, window = query_runs.tsv_lines(body)
+    else:
+        header, window = query_runs.tsv_lines(query_runs.tsv(app, principal, sparql, bound, max_rows=wanted)[0])
+        start, total = 0, len(window)
+    page = window[offset - start : None if size is None else offset - start + size]
+    more = size is not None and total > offset + size
     # Truncated: the row cap, not the client's own limit, cut the page short.
     truncated = more and cap > 0 and (limit is None or limit > cap)
     tsv = b"".join(line + b"\n" for line in (header, *page))
@@ -333,7 +330,7 @@ def _sentence(text: str) -> str:
 
 def _description(query: NamedQuery) -> str:
     parts = [text for text in (query.description.get("en"), query.description.get("de")) if text]
-    variables = result_variables(query.sparql)
+    variables = query_runs.result_variables(query.sparql)
     if variables:
         parts.append("Result columns: " + ", ".join(f"`{v}`" for v in variables) + ".")
     if query.tags:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, QuerySolutions, parse_query_results
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, QuerySolutions, Store, parse_query_results
 
 from api.auth import Principal
 from api.evaluate import QueryJob
@@ -25,6 +26,7 @@ from api.named_queries import NamedQuery, ParameterError
 from api.service_description import endpoint_iri
 from api.sparql_binding import Term as Bound
 from api.sparql_binding import bind_text
+from api.sparql_text import tokens
 
 Term = NamedNode | Literal | BlankNode
 
@@ -85,6 +87,22 @@ def tsv(
         answer.close()
 
 
+def tsv_lines(body: bytes) -> tuple[bytes, list[bytes]]:
+    """A SPARQL TSV answer's header line and its row lines (one per row: line breaks in values are escaped)."""
+    header, _, rest = body.partition(b"\n")
+    return header, rest.split(b"\n")[:-1] if rest else []
+
+
+def rows_of(body: bytes) -> Rows:
+    """The rows of a SPARQL TSV answer as Python terms."""
+    solutions = parse_query_results(body, QueryResultsFormat.TSV)
+    if not isinstance(solutions, QuerySolutions):
+        raise TypeError("not a SELECT query")
+    names = [v.value for v in solutions.variables]
+    rows = [{n: row[n] for n in names if row[n] is not None} for row in solutions]
+    return Rows(names, rows, False)
+
+
 @dataclass(frozen=True)
 class Rows:
     """SELECT results as Python terms: each row maps the bound variables' names to their values."""
@@ -108,12 +126,8 @@ def select(
     """The rows of a SELECT query for `principal`, capped at `max_rows` (default: the configured row cap)."""
     cap = app.state.settings.max_rows if max_rows is None else max_rows
     body, truncated = tsv(app, principal, sparql, substitutions, max_rows=cap)
-    solutions = parse_query_results(body, QueryResultsFormat.TSV)
-    if not isinstance(solutions, QuerySolutions):
-        raise TypeError("not a SELECT query")
-    names = [v.value for v in solutions.variables]
-    rows = [{n: row[n] for n in names if row[n] is not None} for row in solutions]
-    return Rows(names, rows, truncated)
+    found = rows_of(body)
+    return Rows(found.variables, found.rows, truncated)
 
 
 def count(
@@ -125,3 +139,43 @@ def count(
         return sum(chunk.count(b"\n") for chunk in answer.chunks()) - 1
     finally:
         answer.close()
+
+
+@cache
+def result_variables(sparql: str) -> tuple[str, ...]:
+    """The projected variables of a SELECT query (evaluated on an empty store: instant); () for other forms."""
+    result = Store().query(sparql)
+    return tuple(v.value for v in result.variables) if isinstance(result, QuerySolutions) else ()
+
+
+@cache
+def paging_text(sparql: str) -> str:
+    """`sparql` with its projected variables appended to its ORDER BY (added if there is none): a total order.
+
+    Only the query's own text and variable names are used. A query whose modifiers cannot be found, or
+    whose rewritten text does not parse, is returned unchanged.
+    """
+    variables = result_variables(sparql)
+    stream = list(tokens(sparql))
+    start = next((i for i, tok in enumerate(stream) if tok.text == "{"), None)
+    if not variables or start is None:
+        return sparql
+    depth, end = 0, None
+    for i in range(start, len(stream)):
+        depth += {"{": 1, "}": -1}.get(stream[i].text, 0)
+        if depth == 0:
+            end = i + 1
+            break
+    if end is None:
+        return sparql
+    modifiers = stream[end:]
+    ordered = any(t.is_word("ORDER") for t in modifiers)
+    # LIMIT, OFFSET and a trailing VALUES follow ORDER BY (SPARQL 1.1 Query §19.8, SolutionModifier).
+    after = next((t.start for t in modifiers if t.is_word("LIMIT", "OFFSET", "VALUES")), len(sparql))
+    keys = " ".join(f"?{v}" for v in variables)
+    rewritten = f"{sparql[:after]}\n{'' if ordered else 'ORDER BY '}{keys}\n{sparql[after:]}"
+    try:
+        Store().query(rewritten)
+    except (SyntaxError, RuntimeError, ValueError):
+        return sparql
+    return rewritten

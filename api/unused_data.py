@@ -195,6 +195,19 @@ class UnusedData:
         """The number of rows of the flat report: (dataset, project, target) with the dataset unused."""
         return self._rows
 
+    @functools.cached_property
+    def rows_by_dataset(self) -> list[tuple[str, int]]:
+        """(dataset, its rows in the flat report) for every dataset with rows, in the order of the IRIs' text."""
+        counts = []
+        for dataset in sorted(self.dataset_targets):
+            excluded = self._used_by.get(dataset, 0)
+            for department in self.holders.get(dataset, ()):
+                excluded |= self._runs.get(department, 0)
+            rows = sum((self._projects_on.get(t, 0) & ~excluded).bit_count() for t in self.dataset_targets[dataset])
+            if rows:
+                counts.append((dataset, rows))
+        return counts
+
     def targets_between(self, project: str, dataset: str) -> list[str]:
         """The targets on which `dataset` could serve `project` (the flat report's rows for the pair)."""
         return sorted(self.project_targets.get(project, frozenset()) & self.dataset_targets.get(dataset, frozenset()))
