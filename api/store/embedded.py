@@ -329,23 +329,19 @@ class EmbeddedStore(SharedOperations):
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update as administrator (one transaction)."""
         self._require_writable()
-        with self._write_lock:
-            try:
-                self._oxigraph.update(self._with_derived(sparql), base_iri=base_iri)
-            except OSError as error:
-                raise self._write_error(error) from None
-            finally:
-                self._changed()
+        self._run_update(self._with_derived(sparql), base_iri)
 
     def _update_sources(self, sparql: str, graphs: list[str], *, base_iri: str | None) -> None:
         self._require_writable()
         old = {g.iri: g.triples for g in self.graphs()}
         incremental = self._incremental_for(graphs, sum(old.get(g, 0) for g in graphs))
         marks = [incremental.mark_subjects(g) for g in graphs] if incremental else None
+        # The subjects of the graphs' old content before the update, of their new content after it.
+        self._run_update(self._with_derived(sparql, before=marks, after=tuple(marks or ())), base_iri)
+
+    def _run_update(self, update: str, base_iri: str | None) -> None:
         with self._write_lock:
             try:
-                # The subjects of the graphs' old content before the update, of their new content after it.
-                update = self._with_derived(sparql, before=marks, after=tuple(marks or ()))
                 self._oxigraph.update(update, base_iri=base_iri)
             except OSError as error:
                 raise self._write_error(error) from None
