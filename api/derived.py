@@ -87,8 +87,11 @@ def _expand(text: str) -> str:
     return _PREFIXED.sub(lambda m: f"<{_NAMESPACES[m[1]]}{m[2]}>", text)
 
 
-def _scan(variables: str, pattern: str, scope: str) -> str:
-    """One triple pattern matched in the graphs of `scope`, as a sub-select (so it is scanned once)."""
+def _scan(variables: str, pattern: str, scope: str, *, values: tuple[str, str] | None = None) -> str:
+    """One triple pattern matched in the graphs of `scope`, as a sub-select (so it is scanned once); `values`:
+    (variable, terms) a VALUES block restricts it to."""
+    if values:
+        pattern = f"VALUES {values[0]} {{ {values[1]} }} {pattern}"
     if scope == "public":
         # The public source graphs, listed in the scratch graph by the refresh's first step.
         body = f"GRAPH {_SCRATCH} {{ ?_g qsd:publicSource true }} GRAPH ?_g {{ {pattern} }}"
@@ -124,7 +127,7 @@ def _member(scope: str, match=_scan) -> str:
         match("?s", "?s a qs:Project", scope)
         + match("?s ?a", "?s prov:qualifiedAssociation ?a", scope)
         + match("?a ?o", "?a prov:agent ?o", scope)
-        + match("?a", "VALUES ?role { qs:LeadRole qs:PartnerRole } ?a prov:hadRole ?role", scope)
+        + match("?a", "?a prov:hadRole ?role", scope, values=("?role", "qs:LeadRole qs:PartnerRole"))
     )
 
 
@@ -285,19 +288,15 @@ class _Lookups:
 
     # Oxigraph evaluates a VALUES block, or a UNION with a FILTER in a branch, on its own (every project,
     # every title) and joins afterwards: graphs are matched by joining with the marks of the scratch graph,
-    # and a leading VALUES becomes a FILTER of the group.
-    _VALUES = re.compile(r"^VALUES (\?\w+) \{ ([^}]*) \} (.*)$")
+    # and `values` become a FILTER of the group.
     _MARKS = {"public": "publicSource", "all": "visibleSource", "internal": "internalSource"}
 
     def __init__(self) -> None:
         self._patterns = itertools.count()
 
-    def __call__(self, variables: str, pattern: str, scope: str) -> str:
+    def __call__(self, variables: str, pattern: str, scope: str, *, values: tuple[str, str] | None = None) -> str:
         g = f"?_g{next(self._patterns)}"
-        after = ""
-        if values := self._VALUES.match(pattern):
-            variable, terms, pattern = values.groups()
-            after = f"FILTER({variable} IN ({', '.join(terms.split())})) "
+        after = f"FILTER({values[0]} IN ({', '.join(values[1].split())})) " if values else ""
         if scope in self._MARKS:
             return f"GRAPH {g} {{ {pattern} }} GRAPH {_SCRATCH} {{ {g} qsd:{self._MARKS[scope]} true }} {after}"
         if scope == "derived-public":
