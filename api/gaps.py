@@ -258,11 +258,7 @@ def table(app: FastAPI, principal: Principal, kind: str) -> Table:
 
 
 def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
-    sparql = query_runs.paging_text(app.state.queries[kind].sparql)
-    body, _ = query_runs.tsv(app, principal, sparql, max_rows=0)
-    header, lines = query_runs.tsv_lines(body)
-    rows = query_runs.rows_of(body).rows
-    del body
+    header, lines, rows = _in_paging_order(app, principal, app.state.queries[kind].sparql)
     involved = involved_of(app, principal)
     columns = COLUMNS[kind]
     index = sdg()
@@ -292,6 +288,22 @@ def _build_table(app: FastAPI, principal: Principal, kind: str) -> Table:
             if administration_of.get(first, first) != administration_of.get(second, second):
                 across.add(number)
     return Table(kind, rows, involved, dict(by_department), dict(by_goal), frozenset(across), header, tuple(lines))
+
+
+def _in_paging_order(app: FastAPI, principal: Principal, sparql: str) -> tuple[bytes, list[bytes], list[Row]]:
+    """The query's answer (TSV header, lines, rows) in the total order of its pages (query_runs.paging_text).
+    The engine sorts it, unless an embedded store's order is that of leading IRI columns that tell the rows
+    apart: then Python sorts it (missing-bridges at 10^6: ORDER BY cost 4.9 s of 6.6 s)."""
+    if app.state.store.local_engine and not query_runs.has_own_order(sparql):
+        body, _ = query_runs.tsv(app, principal, sparql, max_rows=0)
+        found = query_runs.rows_of(body)
+        order = query_runs.iri_order(found.variables, found.rows)
+        if order is not None:
+            header, lines = query_runs.tsv_lines(body)
+            return header, [lines[i] for i in order], [found.rows[i] for i in order]
+    body, _ = query_runs.tsv(app, principal, query_runs.paging_text(sparql), max_rows=0)
+    header, lines = query_runs.tsv_lines(body)
+    return header, lines, query_runs.rows_of(body).rows
 
 
 def answer_lines(app: FastAPI, principal: Principal, name: str) -> tuple[bytes, tuple[bytes, ...]] | None:

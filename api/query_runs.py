@@ -148,6 +148,26 @@ def result_variables(sparql: str) -> tuple[str, ...]:
     return tuple(v.value for v in result.variables) if isinstance(result, QuerySolutions) else ()
 
 
+def _modifiers(sparql: str) -> list | None:
+    """The tokens after the query's WHERE group (its solution modifiers); None when it cannot be found."""
+    stream = list(tokens(sparql))
+    start = next((i for i, tok in enumerate(stream) if tok.text == "{"), None)
+    if start is None:
+        return None
+    depth = 0
+    for i in range(start, len(stream)):
+        depth += {"{": 1, "}": -1}.get(stream[i].text, 0)
+        if depth == 0:
+            return stream[i + 1 :]
+    return None
+
+
+def has_own_order(sparql: str) -> bool:
+    """Whether the query orders its rows itself (ORDER BY), as far as its text shows."""
+    modifiers = _modifiers(sparql)
+    return modifiers is None or any(t.is_word("ORDER") for t in modifiers)
+
+
 @cache
 def paging_text(sparql: str) -> str:
     """`sparql` with its projected variables appended to its ORDER BY (added if there is none): a total order.
@@ -156,19 +176,9 @@ def paging_text(sparql: str) -> str:
     whose rewritten text does not parse, is returned unchanged.
     """
     variables = result_variables(sparql)
-    stream = list(tokens(sparql))
-    start = next((i for i, tok in enumerate(stream) if tok.text == "{"), None)
-    if not variables or start is None:
+    modifiers = _modifiers(sparql)
+    if not variables or modifiers is None:
         return sparql
-    depth, end = 0, None
-    for i in range(start, len(stream)):
-        depth += {"{": 1, "}": -1}.get(stream[i].text, 0)
-        if depth == 0:
-            end = i + 1
-            break
-    if end is None:
-        return sparql
-    modifiers = stream[end:]
     ordered = any(t.is_word("ORDER") for t in modifiers)
     # LIMIT, OFFSET and a trailing VALUES follow ORDER BY (SPARQL 1.1 Query §19.8, SolutionModifier).
     after = next((t.start for t in modifiers if t.is_word("LIMIT", "OFFSET", "VALUES")), len(sparql))
@@ -179,3 +189,16 @@ def paging_text(sparql: str) -> str:
     except (SyntaxError, RuntimeError, ValueError):
         return sparql
     return rewritten
+
+
+def iri_order(variables: Sequence[str], rows: Sequence[Mapping[str, Term]]) -> list[int] | None:
+    """The order (row numbers) of `rows` by `variables`, when their leading variables are IRIs in every row and
+    tell every row apart: the order an embedded store's ORDER BY over them gives (Oxigraph orders IRIs by their
+    text; later keys then never matter). None otherwise."""
+    width = 0
+    while width < len(variables) and all(isinstance(row.get(variables[width]), NamedNode) for row in rows):
+        width += 1
+    keys = [tuple(row[v].value for v in variables[:width]) for row in rows]
+    if not width or len(set(keys)) != len(keys):
+        return None
+    return sorted(range(len(rows)), key=keys.__getitem__)
